@@ -1,0 +1,38 @@
+/**
+ * @module
+ * Errors are data: every error a client can cause is a LogError with a stable code, mapped to an
+ * HTTP status in exactly one place (src/api/errors.ts).
+ */
+
+/** RFC 9162 error names where they fit (PROTOCOL §5), plain names otherwise. */
+export type ErrorCode =
+  | 'malformed'
+  | 'badSubmission'
+  | 'firstUnknown'
+  | 'secondUnknown'
+  | 'secondBeforeFirst'
+  | 'hashUnknown'
+  | 'treeSizeUnknown'
+  | 'leafIndexUnknown'
+  | 'startUnknown'
+  | 'endBeforeStart'
+  | 'shutdown'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'conflict'
+  | 'tooLarge'
+  | 'overloaded'
+  | 'notFound'
+  | 'storage';
+
+export class LogError extends Error {
+  override readonly name = 'LogError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** For `overloaded` and `shutdown`: seconds after which a retry may succeed. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
