@@ -1,0 +1,270 @@
+/**
+ * @module
+ * The log: opens a store, checks it, runs the sequencer, and answers every read the API needs.
+ * Reads never wait for the sequencer: they work from the last published tree head.
+ */
+import { randomFillSync } from 'node:crypto';
+import {
+  EMPTY_ROOT,
+  TILE_WIDTH,
+  buildProof,
+  consistencyPlan,
+  hashLeaf,
+  inclusionPlan,
+} from '../merkle/index.js';
+import { openCheckpoint, signCheckpoint, signTreeHead } from '../note/index.js';
+import type { NoteSigner, NoteVerifier } from '../note/index.js';
+import { commitRecord, decodeLeaf } from '../record/index.js';
+import type { RecordField } from '../record/index.js';
+import { equalBytes, toBase64, utf8 } from '../util/bytes.js';
+import { LogError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
+import type { LogStore, StoredField, TreeHead } from '../storage/types.js';
+import { RightEdge } from './edge.js';
+import { formatReceipt } from './receipt.js';
+import type { Receipt } from './receipt.js';
+import { DEFAULT_SEQUENCER_OPTIONS, Sequencer } from './sequencer.js';
+import type { PreparedRecord, SequencedEntry, SequencerOptions } from './sequencer.js';
+import { TileCache } from './tiles.js';
+
+/** get-entries returns at most this many entries per call (PROTOCOL §5). */
+export const MAX_ENTRIES_PER_READ = 1000;
+
+export interface LogOptions {
+  readonly store: LogStore;
+  readonly signer: NoteSigner;
+  /** Verifies the stored checkpoint at start-up: the signer's own verifier. */
+  readonly verifier: NoteVerifier;
+  readonly now?: () => number;
+  readonly sequencer?: Partial<SequencerOptions>;
+}
+
+export class Log {
+  private published: TreeHead;
+  private readonly sequencer: Sequencer;
+  private readonly tiles: TileCache;
+
+  private constructor(
+    private readonly store: LogStore,
+    readonly origin: string,
+    head: TreeHead,
+    edge: RightEdge,
+    signer: NoteSigner,
+    now: () => number,
+    options: SequencerOptions,
+  ) {
+    this.published = head;
+    this.tiles = new TileCache(store);
+    this.tiles.publish(edge.published(), []);
+    this.sequencer = new Sequencer(
+      {
+        store,
+        signer,
+        origin,
+        now,
+        head,
+        edge,
+        onPublish: (p) => {
+          this.tiles.publish(p.edge.published(), p.completed);
+          this.published = p.head;
+        },
+      },
+      options,
+    );
+  }
+
+  /** Writes a new, empty log into an empty store: its metadata and a signed checkpoint of size 0. */
+  static async initialise(store: LogStore, signer: NoteSigner, now: () => number = Date.now): Promise<void> {
+    const timestamp = now();
+    const checkpoint = signCheckpoint({ origin: signer.name, size: 0, rootHash: EMPTY_ROOT, extensions: [] }, signer);
+    const sthSignature = signTreeHead(signer, timestamp, 0, EMPTY_ROOT);
+    await store.initialise(
+      { origin: signer.name, createdAt: timestamp, layout: 1 },
+      { size: 0, rootHash: EMPTY_ROOT, timestamp, checkpoint, sthSignature },
+    );
+  }
+
+  /**
+   * Opens an existing log. Checks, without scanning the log, that the stored tree head is signed by
+   * this log's key and that the root recomputed from the stored right edge matches it; a store that
+   * fails either check is refused with the reason.
+   */
+  static async open(options: LogOptions): Promise<Log> {
+    const { store, signer, verifier } = options;
+    const meta = await store.readMeta();
+    const head = await store.readHead();
+    if (!meta || !head) throw new Error('no log in this store: initialise it first (sealtrail init)');
+    if (meta.origin !== signer.name) {
+      throw new Error(`the key is for origin ${JSON.stringify(signer.name)} but the store holds log ${JSON.stringify(meta.origin)}`);
+    }
+    const { checkpoint } = openCheckpoint(head.checkpoint, verifier);
+    if (checkpoint.size !== head.size || !equalBytes(checkpoint.rootHash, head.rootHash)) {
+      throw new Error(`store is damaged: the stored checkpoint (size ${checkpoint.size}) does not match the stored tree head (size ${head.size})`);
+    }
+    const edge = await RightEdge.load(head.size, store);
+    if (!equalBytes(edge.root(), head.rootHash)) {
+      throw new Error(
+        `store is damaged: the root recomputed from the stored tiles (${toBase64(edge.root())}) differs from the signed root ` +
+          `(${toBase64(head.rootHash)}) at tree size ${head.size}`,
+      );
+    }
+    const sequencer = { ...DEFAULT_SEQUENCER_OPTIONS, ...options.sequencer };
+    return new Log(store, meta.origin, head, edge, signer, options.now ?? Date.now, sequencer);
+  }
+
+  /** The latest published tree head. */
+  get head(): TreeHead {
+    return this.published;
+  }
+
+  get pendingEntries(): number {
+    return this.sequencer.pendingEntries;
+  }
+
+  /** Salts and commits a parsed record; done at request time, off the sequencer's path. */
+  static prepare(fields: readonly RecordField[], idempotencyKey: string | undefined): PreparedRecord {
+    const { salts, digest } = commitRecord(fields as RecordField[], randomSalts);
+    const canonical = `{${[...fields]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((f) => `${JSON.stringify(f.name)}:${f.jcs}`)
+      .join(',')}}`;
+    return {
+      fields: fields.map((f, i) => ({ name: f.name, jcs: f.jcs, salt: salts[i]! })),
+      digest,
+      requestDigest: sha256(utf8(canonical)),
+      idempotencyKey,
+    };
+  }
+
+  /** Logs the records (all or nothing) and returns their receipts once durable and published. */
+  async submit(submitter: string, records: readonly PreparedRecord[]): Promise<Receipt[]> {
+    const entries = await this.sequencer.submit(submitter, records);
+    const head = this.published;
+    return Promise.all(entries.map((e) => this.receipt(e, head)));
+  }
+
+  private async receipt(entry: SequencedEntry, head: TreeHead): Promise<Receipt> {
+    const leafInput = entry.appended?.leafInput ?? (await this.store.readEntry(entry.index));
+    const fields = entry.appended?.fields ?? (await this.store.readRecord(entry.index));
+    if (!leafInput || !fields) throw new Error(`entry ${entry.index} is missing from the store`);
+    const auditPath = await this.inclusionProof(entry.index, head.size);
+    return formatReceipt({
+      index: entry.index,
+      timestamp: decodeLeaf(leafInput).time,
+      leafHash: hashLeaf(leafInput),
+      leafInput,
+      fields,
+      checkpoint: head.checkpoint,
+      auditPath,
+    });
+  }
+
+  private async inclusionProof(index: number, treeSize: number): Promise<Uint8Array[]> {
+    const plan = inclusionPlan(index, treeSize);
+    const node = await this.tiles.prepare(plan.flat());
+    return buildProof(plan, node);
+  }
+
+  /** RFC 6962 get-sth-consistency. Requires 0 <= first <= second <= tree size. */
+  async consistencyProof(first: number, second: number): Promise<Uint8Array[]> {
+    const size = this.published.size;
+    if (first > size) throw new LogError('firstUnknown', `first ${first} is larger than the current tree size ${size}`);
+    if (second > size) throw new LogError('secondUnknown', `second ${second} is larger than the current tree size ${size}`);
+    if (second < first) throw new LogError('secondBeforeFirst', `second ${second} is smaller than first ${first}`);
+    const plan = consistencyPlan(first, second);
+    const node = await this.tiles.prepare(plan.flat());
+    return buildProof(plan, node);
+  }
+
+  /** RFC 6962 get-proof-by-hash. */
+  async proofByHash(leafHash: Uint8Array, treeSize: number): Promise<{ leafIndex: number; auditPath: Uint8Array[] }> {
+    this.checkTreeSize(treeSize);
+    const leafIndex = await this.store.findLeafIndex(leafHash);
+    if (leafIndex === undefined || leafIndex >= treeSize) {
+      throw new LogError('hashUnknown', `no entry with leaf hash ${toBase64(leafHash)} in the tree of size ${treeSize}`);
+    }
+    return { leafIndex, auditPath: await this.inclusionProof(leafIndex, treeSize) };
+  }
+
+  /** RFC 6962 get-entry-and-proof. */
+  async entryAndProof(leafIndex: number, treeSize: number): Promise<{ leafInput: Uint8Array; auditPath: Uint8Array[] }> {
+    this.checkTreeSize(treeSize);
+    if (leafIndex >= treeSize) {
+      throw new LogError('leafIndexUnknown', `leaf_index ${leafIndex} is not below tree_size ${treeSize}`);
+    }
+    const leafInput = await this.store.readEntry(leafIndex);
+    if (!leafInput) throw new Error(`entry ${leafIndex} is missing from the store`);
+    return { leafInput, auditPath: await this.inclusionProof(leafIndex, treeSize) };
+  }
+
+  /** RFC 6962 get-entries: [start, end] inclusive, clipped to the tree and to MAX_ENTRIES_PER_READ. */
+  async entries(start: number, end: number): Promise<Uint8Array[]> {
+    const size = this.published.size;
+    if (end < start) throw new LogError('endBeforeStart', `end ${end} is smaller than start ${start}`);
+    if (start >= size) throw new LogError('startUnknown', `start ${start} is not below the current tree size ${size}`);
+    const last = Math.min(end, size - 1, start + MAX_ENTRIES_PER_READ - 1);
+    return this.store.readEntries(start, last - start + 1);
+  }
+
+  /**
+   * C2SP tlog-tiles hash tile (level, index) of `width` hashes (256 for a full tile), or undefined if
+   * the published tree does not have that many hashes in it yet.
+   */
+  async hashTile(level: number, index: number, width: number): Promise<Uint8Array | undefined> {
+    const available = Math.floor(this.published.size / TILE_WIDTH ** level) - index * TILE_WIDTH;
+    if (available < width) return undefined;
+    const hashes = await this.store.readTile(level, index);
+    if (!hashes || hashes.length < width * 32) throw new Error(`tile ${level}/${index} is missing from the store`);
+    return hashes.subarray(0, width * 32);
+  }
+
+  /** C2SP tlog-tiles entry bundle: each leaf_input as uint16 big-endian length || leaf_input. */
+  async entryBundle(index: number, width: number): Promise<Uint8Array | undefined> {
+    const start = index * TILE_WIDTH;
+    if (this.published.size - start < width) return undefined;
+    const leafInputs = await this.store.readEntries(start, width);
+    const out = Buffer.allocUnsafe(leafInputs.reduce((n, l) => n + 2 + l.length, 0));
+    let offset = 0;
+    for (const l of leafInputs) {
+      offset = out.writeUInt16BE(l.length, offset);
+      out.set(l, offset);
+      offset += l.length;
+    }
+    return out;
+  }
+
+  /**
+   * Stops accepting entries (new submissions get 503 `shutdown`) and resolves once every pooled entry
+   * has been sequenced and answered. Reads keep working until `close`.
+   */
+  async drain(): Promise<void> {
+    await this.sequencer.close();
+  }
+
+  /** Drains, then closes the store. */
+  async close(): Promise<void> {
+    await this.sequencer.close();
+    await this.store.close();
+  }
+
+  private checkTreeSize(treeSize: number): void {
+    const size = this.published.size;
+    if (treeSize > size) throw new LogError('treeSizeUnknown', `tree_size ${treeSize} is larger than the current tree size ${size}`);
+    if (treeSize === 0) throw new LogError('treeSizeUnknown', 'tree_size 0 has no entries; ask for a tree size of at least 1');
+  }
+}
+
+/** Salts come from a pool refilled from the CSPRNG, one system call per 4 KiB instead of per field. */
+const saltPool = Buffer.alloc(4096);
+let saltOffset = saltPool.length;
+function randomSalts(n: number): Uint8Array {
+  if (n > saltPool.length) return randomFillSync(new Uint8Array(n));
+  if (saltOffset + n > saltPool.length) {
+    randomFillSync(saltPool);
+    saltOffset = 0;
+  }
+  const out = new Uint8Array(n);
+  out.set(saltPool.subarray(saltOffset, saltOffset + n));
+  saltOffset += n;
+  return out;
+}

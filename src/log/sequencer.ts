@@ -1,0 +1,316 @@
+/**
+ * @module
+ * The single writer. Add-entry requests wait in a bounded pool; a sequencing pass takes what is
+ * pooled, assigns indices, integrates the new leaves into the tree, writes everything in one synced
+ * batch, signs, and only then publishes the new tree head and answers the waiting requests.
+ *
+ * States of an entry: *sequenced* (it has an index), *integrated* (its hash is in the tree) and
+ * *published* (a signed checkpoint covers it). A pass does all three before anyone hears of it, so a
+ * receipt is only ever handed out for a published, durable entry.
+ */
+import { hashLeaf } from '../merkle/index.js';
+import { signCheckpoint, signTreeHead } from '../note/index.js';
+import type { NoteSigner } from '../note/index.js';
+import { encodeLeaf } from '../record/index.js';
+import { LogError } from '../util/errors.js';
+import { equalBytes } from '../util/bytes.js';
+import type { LogStore, StoredField, TreeHead } from '../storage/types.js';
+import type { RightEdge, TileWrite } from './edge.js';
+
+/** A record ready to be sequenced: parsed, salted and committed at request time. */
+export interface PreparedRecord {
+  readonly fields: readonly StoredField[];
+  /** PROTOCOL §2 record digest, the leaf's `record`. */
+  readonly digest: Uint8Array;
+  /** SHA-256 of the record's RFC 8785 text: what "the same record" means for idempotency. */
+  readonly requestDigest: Uint8Array;
+  readonly idempotencyKey: string | undefined;
+}
+
+export interface SequencedEntry {
+  readonly index: number;
+  /** Present for entries this pass appended; absent for an idempotent repeat of an earlier entry. */
+  readonly appended?: { readonly leafInput: Uint8Array; readonly fields: readonly StoredField[] };
+}
+
+export interface SequencerOptions {
+  /** A pass starts as soon as this many entries are pooled, and takes at most this many. */
+  readonly maxBatchEntries: number;
+  /** …or when the oldest pooled entry has waited this long (milliseconds). */
+  readonly maxDelayMs: number;
+  /** Pool capacity in entries; beyond it add-entry is refused with 503 (pushback). */
+  readonly maxPendingEntries: number;
+}
+
+export const DEFAULT_SEQUENCER_OPTIONS: SequencerOptions = {
+  maxBatchEntries: 2048,
+  maxDelayMs: 2,
+  maxPendingEntries: 16384,
+};
+
+interface Submission {
+  readonly submitter: string;
+  readonly records: readonly PreparedRecord[];
+  readonly arrivedAt: number;
+  resolve(entries: SequencedEntry[]): void;
+  reject(error: unknown): void;
+}
+
+export interface Published {
+  readonly head: TreeHead;
+  readonly edge: RightEdge;
+  /** Tiles that became full in the pass. */
+  readonly completed: readonly TileWrite[];
+}
+
+export interface SequencerDeps {
+  readonly store: LogStore;
+  readonly signer: NoteSigner;
+  readonly origin: string;
+  readonly now: () => number;
+  readonly head: TreeHead;
+  readonly edge: RightEdge;
+  /** Called after a pass is durable, before any waiting request is answered. */
+  readonly onPublish: (published: Published) => void;
+}
+
+export class Sequencer {
+  private readonly pool: Submission[] = [];
+  private pooledEntries = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private head: TreeHead;
+  private edge: RightEdge;
+
+  constructor(
+    private readonly deps: SequencerDeps,
+    private readonly options: SequencerOptions = DEFAULT_SEQUENCER_OPTIONS,
+  ) {
+    this.head = deps.head;
+    this.edge = deps.edge;
+  }
+
+  get pendingEntries(): number {
+    return this.pooledEntries;
+  }
+
+  /**
+   * Pools records for the next pass. Resolves once they are durable and published, with one entry per
+   * record, in order. All or nothing: on any refusal no record of this submission is logged.
+   */
+  submit(submitter: string, records: readonly PreparedRecord[]): Promise<SequencedEntry[]> {
+    if (this.closed) return Promise.reject(new LogError('shutdown', 'the log is shutting down; retry against the restarted server', 5));
+    if (records.length > this.options.maxBatchEntries) {
+      return Promise.reject(
+        new LogError('badSubmission', `a submission may hold at most ${this.options.maxBatchEntries} records, got ${records.length}`),
+      );
+    }
+    if (this.pooledEntries + records.length > this.options.maxPendingEntries) {
+      return Promise.reject(
+        new LogError('overloaded', `the log is at capacity (${this.options.maxPendingEntries} records waiting); retry shortly`, 1),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.pool.push({ submitter, records, arrivedAt: this.deps.now(), resolve, reject });
+      this.pooledEntries += records.length;
+      this.schedule();
+    });
+  }
+
+  /** Stops accepting, finishes the passes for everything already pooled, and resolves when idle. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.running || this.pool.length > 0) {
+      if (this.running) await this.running;
+      else this.start();
+    }
+  }
+
+  private schedule(): void {
+    if (this.running || this.pool.length === 0) return;
+    const waited = this.deps.now() - this.pool[0]!.arrivedAt;
+    if (this.pooledEntries >= this.options.maxBatchEntries || waited >= this.options.maxDelayMs || this.closed) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.start();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, this.options.maxDelayMs - waited);
+    }
+  }
+
+  private start(): void {
+    const batch = this.take();
+    this.running = this.pass(batch).finally(() => {
+      this.running = undefined;
+      this.schedule();
+    });
+  }
+
+  private take(): Submission[] {
+    const batch: Submission[] = [];
+    let entries = 0;
+    while (this.pool.length > 0 && entries + this.pool[0]!.records.length <= this.options.maxBatchEntries) {
+      const s = this.pool.shift()!;
+      entries += s.records.length;
+      batch.push(s);
+    }
+    this.pooledEntries -= entries;
+    return batch;
+  }
+
+  /** One sequencing pass. Never throws: every submission is resolved or rejected. */
+  private async pass(batch: Submission[]): Promise<void> {
+    try {
+      // 1. Deduplicate. Idempotency keys are looked up here, by the single writer, so no two passes
+      //    can both decide a key is new. Crash here: nothing written, nobody answered.
+      const decided = await this.deduplicate(batch);
+
+      // 2. Sequence: assign indices and the log timestamp, build the leaves.
+      //    The timestamp never goes backwards, even if the clock does.
+      const firstIndex = this.head.size;
+      const time = Math.max(this.deps.now(), this.head.timestamp);
+      const leafInputs: Uint8Array[] = [];
+      const leafHashes: Uint8Array[] = [];
+      const records: (readonly StoredField[])[] = [];
+      for (const d of decided) {
+        for (const r of d.appended) {
+          const leafInput = encodeLeaf({ kind: 'record', time, submitter: d.submission.submitter, record: r.digest });
+          leafInputs.push(leafInput);
+          leafHashes.push(hashLeaf(leafInput));
+          records.push(r.fields);
+        }
+      }
+
+      // 3. Integrate into a copy of the right edge and sign the new tree head. Crash here: nothing
+      //    written; the published edge and head are untouched.
+      const { edge, changed, completed } = this.edge.extend(leafHashes);
+      const head = this.sign(edge.size, edge.root(), time);
+
+      // 4. Commit point: entries, records, leaf index, idempotency keys, tiles and the signed tree head
+      //    in one synced batch. A crash before it returns leaves all of it or none of it (LevelDB
+      //    replays whole batches from its log); start-up reads the tree head and rebuilds the edge from
+      //    the tiles written in the same batch.
+      if (leafInputs.length > 0) {
+        await this.deps.store.commit({
+          firstIndex,
+          leafInputs,
+          leafHashes,
+          records,
+          idempotency: decided.flatMap((d) => d.keys),
+          tiles: changed,
+          head,
+        });
+        // 5. Publish: readers now see the new tree. Crash from here on: the pass is durable; a client
+        //    that got no answer retries with its idempotency key and gets this entry back.
+        this.head = head;
+        this.edge = edge;
+        this.deps.onPublish({ head, edge, completed });
+      }
+
+      // 6. Answer the waiting requests.
+      let next = 0;
+      for (const d of decided) {
+        const entries: SequencedEntry[] = d.plan.map((p) => {
+          if (p.kind === 'repeat') return { index: p.index };
+          const offset = next++;
+          return { index: firstIndex + offset, appended: { leafInput: leafInputs[offset]!, fields: records[offset]! } };
+        });
+        d.submission.resolve(entries);
+      }
+    } catch (error) {
+      // The batch failed as a whole (the store refused the write, most likely). Nothing of it was
+      // published; every waiting request gets the error, and the next pass starts from the old head.
+      const failure =
+        error instanceof LogError
+          ? error
+          : new LogError('storage', `the log could not store this pass (${(error as Error).message}); nothing was logged, retry shortly`, 1);
+      for (const s of batch) s.reject(failure);
+    }
+  }
+
+  private sign(size: number, rootHash: Uint8Array, timestamp: number): TreeHead {
+    const checkpoint = signCheckpoint({ origin: this.deps.origin, size, rootHash, extensions: [] }, this.deps.signer);
+    const sthSignature = signTreeHead(this.deps.signer, timestamp, size, rootHash);
+    return { size, rootHash, timestamp, checkpoint, sthSignature };
+  }
+
+  /**
+   * Decides, for each record of each submission, whether it is new or repeats an entry already logged
+   * under the same idempotency key (in the store, or earlier in this pass). A key reused for a different
+   * record refuses the whole submission with `conflict`.
+   */
+  private async deduplicate(batch: Submission[]): Promise<Decided[]> {
+    const lookups: { submitter: string; key: string }[] = [];
+    for (const s of batch) for (const r of s.records) if (r.idempotencyKey !== undefined) lookups.push({ submitter: s.submitter, key: r.idempotencyKey });
+    const stored = await this.deps.store.readIdempotency(lookups);
+    const known = new Map<string, { index: number; requestDigest: Uint8Array } | 'pending'>();
+    lookups.forEach((k, i) => {
+      const record = stored[i];
+      if (record) known.set(scopedKey(k.submitter, k.key), record);
+    });
+
+    const decided: Decided[] = [];
+    let nextIndex = this.head.size;
+    for (const submission of batch) {
+      const plan: Plan[] = [];
+      const appended: PreparedRecord[] = [];
+      const keys: Decided['keys'][number][] = [];
+      const local = new Map<string, { index: number; requestDigest: Uint8Array }>();
+      let refused: LogError | undefined;
+      submission.records.forEach((r, i) => {
+        if (refused) return;
+        if (r.idempotencyKey !== undefined) {
+          const k = scopedKey(submission.submitter, r.idempotencyKey);
+          const prior = local.get(k) ?? known.get(k);
+          if (prior && prior !== 'pending') {
+            if (!equalBytes(prior.requestDigest, r.requestDigest)) {
+              refused = conflict(submission.records.length > 1 ? i : undefined, r.idempotencyKey, prior.index);
+              return;
+            }
+            plan.push({ kind: 'repeat', index: prior.index });
+            return;
+          }
+          const index = nextIndex + appended.length;
+          local.set(k, { index, requestDigest: r.requestDigest });
+          keys.push({ submitter: submission.submitter, key: r.idempotencyKey, record: { index, requestDigest: r.requestDigest } });
+        }
+        plan.push({ kind: 'new' });
+        appended.push(r);
+      });
+      if (refused) {
+        submission.reject(refused);
+        continue;
+      }
+      for (const [k, v] of local) known.set(k, v);
+      nextIndex += appended.length;
+      decided.push({ submission, plan, appended, keys });
+    }
+    return decided;
+  }
+}
+
+type Plan = { kind: 'new' } | { kind: 'repeat'; index: number };
+
+interface Decided {
+  readonly submission: Submission;
+  readonly plan: Plan[];
+  readonly appended: PreparedRecord[];
+  readonly keys: { submitter: string; key: string; record: { index: number; requestDigest: Uint8Array } }[];
+}
+
+const scopedKey = (submitter: string, key: string): string => `${submitter}\u0000${key}`;
+
+function conflict(recordIndex: number | undefined, key: string, priorIndex: number): LogError {
+  const where = recordIndex === undefined ? '' : `record ${recordIndex}: `;
+  return new LogError(
+    'conflict',
+    `${where}idempotency key ${JSON.stringify(key)} was already used for a different record (entry ${priorIndex}); ` +
+      'send the same record to get its receipt again, or use a new key',
+  );
+}

@@ -1,0 +1,79 @@
+/**
+ * @module
+ * The LevelDB key space. One byte of prefix per kind of value, then fixed-width big-endian numbers,
+ * so that keys sort in log order and a range read is a contiguous scan.
+ *
+ * | prefix | key                              | value                                       |
+ * |--------|----------------------------------|---------------------------------------------|
+ * | `m`    | `m` + name                       | metadata: `state` (tree head), `log`         |
+ * | `e`    | `e` + uint64 index               | leaf_input                                  |
+ * | `t`    | `t` + uint8 tile level + uint64 N | the hashes of tile (L, N), 32 bytes each    |
+ * | `r`    | `r` + uint64 index               | record values and salts (erasable)          |
+ * | `h`    | `h` + 32-byte leaf hash          | uint64 index                                |
+ * | `i`    | `i` + SHA-256(submitter 0x00 key) | idempotency: uint64 index + request digest  |
+ * | `k`    | `k` + 32-byte token hash         | the token's principal                       |
+ */
+
+import { createHash } from 'node:crypto';
+
+const ENTRY = 0x65; // 'e'
+const TILE = 0x74; // 't'
+const RECORD = 0x72; // 'r'
+const LEAF_HASH = 0x68; // 'h'
+const IDEMPOTENCY = 0x69; // 'i'
+const TOKEN = 0x6b; // 'k'
+
+export const STATE_KEY = Buffer.from('mstate');
+export const LOG_META_KEY = Buffer.from('mlog');
+
+export function writeUint64(target: Buffer, offset: number, value: number): void {
+  target.writeUInt32BE(Math.floor(value / 0x1_0000_0000), offset);
+  target.writeUInt32BE(value >>> 0, offset + 4);
+}
+
+export function readUint64(source: Uint8Array, offset: number): number {
+  const b = Buffer.from(source.buffer, source.byteOffset, source.length);
+  const value = b.readUInt32BE(offset) * 0x1_0000_0000 + b.readUInt32BE(offset + 4);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`stored uint64 ${value} is beyond 2^53`);
+  return value;
+}
+
+function indexedKey(prefix: number, index: number): Buffer {
+  const key = Buffer.allocUnsafe(9);
+  key[0] = prefix;
+  writeUint64(key, 1, index);
+  return key;
+}
+
+export const entryKey = (index: number): Buffer => indexedKey(ENTRY, index);
+export const recordKey = (index: number): Buffer => indexedKey(RECORD, index);
+
+export function tileKey(level: number, index: number): Buffer {
+  const key = Buffer.allocUnsafe(10);
+  key[0] = TILE;
+  key[1] = level;
+  writeUint64(key, 2, index);
+  return key;
+}
+
+export function leafHashKey(leafHash: Uint8Array): Buffer {
+  const key = Buffer.allocUnsafe(33);
+  key[0] = LEAF_HASH;
+  key.set(leafHash, 1);
+  return key;
+}
+
+/** Keys may be long (an event_id is any string), so the store keys them by a fixed-size hash. */
+export function idempotencyKey(submitter: string, key: string): Buffer {
+  const digest = createHash('sha256').update(submitter, 'utf8').update(Buffer.of(0)).update(key, 'utf8').digest();
+  return Buffer.concat([Buffer.of(IDEMPOTENCY), digest]);
+}
+
+export function tokenKey(tokenHash: Uint8Array): Buffer {
+  const key = Buffer.allocUnsafe(33);
+  key[0] = TOKEN;
+  key.set(tokenHash, 1);
+  return key;
+}
+
+export const TOKEN_RANGE = { gte: Buffer.of(TOKEN), lt: Buffer.of(TOKEN + 1) };

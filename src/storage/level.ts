@@ -1,0 +1,167 @@
+/**
+ * @module
+ * LogStore on LevelDB (classic-level). Every pass is one `batch(..., { sync: true })`: LevelDB
+ * appends the batch to its write-ahead log as a single record and fsyncs it before returning, so after
+ * a crash it replays either the whole batch or none of it.
+ */
+import { Level } from 'level';
+import { decode, encode } from 'cbor-x';
+import type {
+  IdempotencyRecord,
+  LogMeta,
+  LogStore,
+  PassWrite,
+  Principal,
+  StoredField,
+  TreeHead,
+} from './types.js';
+import {
+  LOG_META_KEY,
+  STATE_KEY,
+  TOKEN_RANGE,
+  entryKey,
+  idempotencyKey,
+  leafHashKey,
+  readUint64,
+  recordKey,
+  tileKey,
+  tokenKey,
+  writeUint64,
+} from './keys.js';
+
+type Db = Level<Buffer, Buffer>;
+type BatchOp = { type: 'put'; key: Buffer; value: Buffer };
+
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+const asBytes = (value: unknown): Uint8Array => {
+  if (!(value instanceof Uint8Array)) throw new TypeError('stored value is not bytes');
+  return value;
+};
+
+function encodeHead(head: TreeHead): Buffer {
+  return encode([head.size, asBuffer(head.rootHash), head.timestamp, head.checkpoint, asBuffer(head.sthSignature)]);
+}
+
+function decodeHead(value: Buffer): TreeHead {
+  const [size, rootHash, timestamp, checkpoint, sthSignature] = decode(value) as unknown[];
+  return {
+    size: size as number,
+    rootHash: asBytes(rootHash),
+    timestamp: timestamp as number,
+    checkpoint: checkpoint as string,
+    sthSignature: asBytes(sthSignature),
+  };
+}
+
+function encodeRecord(fields: readonly StoredField[]): Buffer {
+  return encode(fields.map((f) => [f.name, f.jcs, asBuffer(f.salt)]));
+}
+
+function decodeRecord(value: Buffer): StoredField[] {
+  return (decode(value) as [string, string, Uint8Array][]).map(([name, jcs, salt]) => ({ name, jcs, salt: asBytes(salt) }));
+}
+
+function encodeIndex(index: number): Buffer {
+  const b = Buffer.allocUnsafe(8);
+  writeUint64(b, 0, index);
+  return b;
+}
+
+export class LevelStore implements LogStore {
+  private constructor(private readonly db: Db) {}
+
+  /** Opens (creating if needed) the LevelDB at `path`. Fails if another process has it open. */
+  static async open(path: string): Promise<LevelStore> {
+    const db: Db = new Level<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.open();
+    return new LevelStore(db);
+  }
+
+  async readMeta(): Promise<LogMeta | undefined> {
+    const value = await this.db.get(LOG_META_KEY);
+    return value === undefined ? undefined : (decode(value) as LogMeta);
+  }
+
+  async readHead(): Promise<TreeHead | undefined> {
+    const value = await this.db.get(STATE_KEY);
+    return value === undefined ? undefined : decodeHead(value);
+  }
+
+  async initialise(meta: LogMeta, head: TreeHead): Promise<void> {
+    if ((await this.db.get(LOG_META_KEY)) !== undefined) throw new Error('a log already exists in this store');
+    await this.db.batch(
+      [
+        { type: 'put', key: LOG_META_KEY, value: encode(meta) },
+        { type: 'put', key: STATE_KEY, value: encodeHead(head) },
+      ],
+      { sync: true },
+    );
+  }
+
+  async commit(pass: PassWrite): Promise<void> {
+    const ops: BatchOp[] = [];
+    for (let i = 0; i < pass.leafInputs.length; i++) {
+      const index = pass.firstIndex + i;
+      ops.push({ type: 'put', key: entryKey(index), value: asBuffer(pass.leafInputs[i]!) });
+      ops.push({ type: 'put', key: leafHashKey(pass.leafHashes[i]!), value: encodeIndex(index) });
+      ops.push({ type: 'put', key: recordKey(index), value: encodeRecord(pass.records[i]!) });
+    }
+    for (const { submitter, key, record } of pass.idempotency) {
+      const value = Buffer.allocUnsafe(40);
+      writeUint64(value, 0, record.index);
+      value.set(record.requestDigest, 8);
+      ops.push({ type: 'put', key: idempotencyKey(submitter, key), value });
+    }
+    for (const tile of pass.tiles) {
+      ops.push({ type: 'put', key: tileKey(tile.level, tile.index), value: asBuffer(tile.hashes) });
+    }
+    // The tree head goes in the same batch: it is the commit point readers and start-up trust.
+    ops.push({ type: 'put', key: STATE_KEY, value: encodeHead(pass.head) });
+    await this.db.batch(ops, { sync: true });
+  }
+
+  async readTile(level: number, index: number): Promise<Uint8Array | undefined> {
+    return this.db.get(tileKey(level, index));
+  }
+
+  async readEntry(index: number): Promise<Uint8Array | undefined> {
+    return this.db.get(entryKey(index));
+  }
+
+  async readEntries(start: number, count: number): Promise<Uint8Array[]> {
+    if (count <= 0) return [];
+    return this.db.values({ gte: entryKey(start), lt: entryKey(start + count) }).all();
+  }
+
+  async readRecord(index: number): Promise<StoredField[] | undefined> {
+    const value = await this.db.get(recordKey(index));
+    return value === undefined ? undefined : decodeRecord(value);
+  }
+
+  async findLeafIndex(leafHash: Uint8Array): Promise<number | undefined> {
+    const value = await this.db.get(leafHashKey(leafHash));
+    return value === undefined ? undefined : readUint64(value, 0);
+  }
+
+  async readIdempotency(keys: readonly { submitter: string; key: string }[]): Promise<(IdempotencyRecord | undefined)[]> {
+    if (keys.length === 0) return [];
+    const values = await this.db.getMany(keys.map((k) => idempotencyKey(k.submitter, k.key)));
+    return values.map((v) => (v === undefined ? undefined : { index: readUint64(v, 0), requestDigest: v.subarray(8, 40) }));
+  }
+
+  async putPrincipal(tokenHash: Uint8Array, principal: Principal): Promise<void> {
+    await this.db.put(tokenKey(tokenHash), encode(principal), { sync: true });
+  }
+
+  async listPrincipals(): Promise<{ tokenHash: Uint8Array; principal: Principal }[]> {
+    const out: { tokenHash: Uint8Array; principal: Principal }[] = [];
+    for await (const [key, value] of this.db.iterator(TOKEN_RANGE)) {
+      out.push({ tokenHash: key.subarray(1), principal: decode(value) as Principal });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * @module
+ * What the log keeps, and the one interface through which it keeps it.
+ */
+
+/** The latest published tree head: the tree size, its root, and both signed forms of it. */
+export interface TreeHead {
+  readonly size: number;
+  readonly rootHash: Uint8Array;
+  /** Milliseconds since the Unix epoch; the STH timestamp. */
+  readonly timestamp: number;
+  /** The C2SP signed checkpoint (signed note text), as the log signed it. */
+  readonly checkpoint: string;
+  /** The RFC 6962 TLS DigitallySigned tree_head_signature. */
+  readonly sthSignature: Uint8Array;
+}
+
+export interface LogMeta {
+  readonly origin: string;
+  readonly createdAt: number;
+  /** Storage layout version, for migrations. */
+  readonly layout: 1;
+}
+
+/** One top-level field of a record as stored: its value (RFC 8785 text) and its salt. */
+export interface StoredField {
+  readonly name: string;
+  readonly jcs: string;
+  readonly salt: Uint8Array;
+}
+
+export interface IdempotencyRecord {
+  readonly index: number;
+  /** SHA-256 of the canonical (RFC 8785) text of the whole record. */
+  readonly requestDigest: Uint8Array;
+}
+
+export type Role = 'submitter' | 'auditor' | 'admin';
+
+export interface Principal {
+  readonly name: string;
+  readonly role: Role;
+  readonly createdAt: number;
+}
+
+/** Everything one sequencing pass writes. The store writes it in one synced batch, or not at all. */
+export interface PassWrite {
+  /** Index of the first new entry; entries are firstIndex, firstIndex+1, … */
+  readonly firstIndex: number;
+  readonly leafInputs: readonly Uint8Array[];
+  readonly leafHashes: readonly Uint8Array[];
+  readonly records: readonly (readonly StoredField[])[];
+  readonly idempotency: readonly { submitter: string; key: string; record: IdempotencyRecord }[];
+  /** Every tile the pass changed, with its full current contents. */
+  readonly tiles: readonly { level: number; index: number; hashes: Uint8Array }[];
+  readonly head: TreeHead;
+}
+
+/**
+ * The log's storage. Reads may run at any time from any request; `commit` is called by the single
+ * sequencer only. Everything `commit` writes is durable (fsync'd) once its promise resolves, and a
+ * crash at any moment leaves either all of a pass or none of it.
+ */
+export interface LogStore {
+  readMeta(): Promise<LogMeta | undefined>;
+  readHead(): Promise<TreeHead | undefined>;
+  /** Creates a new, empty log. Refuses if one exists. */
+  initialise(meta: LogMeta, head: TreeHead): Promise<void>;
+  commit(pass: PassWrite): Promise<void>;
+
+  /** The stored hashes of tile (level, index), as wide as the tree has grown; undefined if none. */
+  readTile(level: number, index: number): Promise<Uint8Array | undefined>;
+  readEntry(index: number): Promise<Uint8Array | undefined>;
+  /** leaf_inputs of [start, start+count), fewer if the log ends earlier. */
+  readEntries(start: number, count: number): Promise<Uint8Array[]>;
+  readRecord(index: number): Promise<StoredField[] | undefined>;
+  findLeafIndex(leafHash: Uint8Array): Promise<number | undefined>;
+  readIdempotency(keys: readonly { submitter: string; key: string }[]): Promise<(IdempotencyRecord | undefined)[]>;
+
+  putPrincipal(tokenHash: Uint8Array, principal: Principal): Promise<void>;
+  listPrincipals(): Promise<{ tokenHash: Uint8Array; principal: Principal }[]>;
+
+  close(): Promise<void>;
+}
