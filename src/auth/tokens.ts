@@ -1,0 +1,71 @@
+/**
+ * @module
+ * Bearer tokens. The log stores only SHA-256 of each token: a stolen store does not yield a usable
+ * token. Tokens carry 256 bits of CSPRNG output, so a plain hash (no salt, no stretching) is enough.
+ */
+import { randomBytes } from 'node:crypto';
+import { equalBytes, utf8 } from '../util/bytes.js';
+import { LogError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
+import type { LogStore, Principal, Role } from '../storage/types.js';
+
+export const ROLES: readonly Role[] = ['submitter', 'auditor', 'admin'];
+const TOKEN_RE = /^st_[A-Za-z0-9_-]{43}$/;
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+/** Principal names appear in leaves (`submitter`) and scope idempotency keys: keep them plain. */
+export function checkPrincipalName(name: string): string | undefined {
+  return NAME_RE.test(name) ? undefined : 'a name is 1 to 64 characters: letters, digits and . _ @ -, starting with a letter or digit';
+}
+
+export function hashToken(token: string): Uint8Array {
+  return sha256(utf8(token));
+}
+
+/** Creates a token for `principal`, stores its hash, and returns the token (shown once, never stored). */
+export async function createToken(store: LogStore, principal: Principal): Promise<string> {
+  const problem = checkPrincipalName(principal.name);
+  if (problem) throw new RangeError(`bad token name ${JSON.stringify(principal.name)}: ${problem}`);
+  const token = `st_${randomBytes(32).toString('base64url')}`;
+  await store.putPrincipal(hashToken(token), principal);
+  return token;
+}
+
+export class Authenticator {
+  private constructor(private readonly byHash: Map<string, { tokenHash: Uint8Array; principal: Principal }>) {}
+
+  static async load(store: LogStore): Promise<Authenticator> {
+    const map = new Map<string, { tokenHash: Uint8Array; principal: Principal }>();
+    for (const p of await store.listPrincipals()) map.set(Buffer.from(p.tokenHash).toString('hex'), p);
+    return new Authenticator(map);
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  /**
+   * Returns the principal for an `Authorization` header value, requiring one of `roles`.
+   * The map is keyed by the token's hash, so a lookup reveals nothing about stored tokens through
+   * timing; the final comparison is constant-time all the same.
+   */
+  authenticate(header: string | undefined, roles: readonly Role[]): Principal {
+    if (header === undefined) {
+      throw new LogError('unauthorized', 'missing Authorization header; send "Authorization: Bearer <token>"');
+    }
+    const match = /^Bearer ([^\s]+)$/i.exec(header);
+    if (!match) throw new LogError('unauthorized', 'malformed Authorization header; send "Authorization: Bearer <token>"');
+    const token = match[1]!;
+    const tokenHash = hashToken(token);
+    const entry = TOKEN_RE.test(token) ? this.byHash.get(Buffer.from(tokenHash).toString('hex')) : undefined;
+    if (!entry || !equalBytes(entry.tokenHash, tokenHash)) throw new LogError('unauthorized', 'unknown or revoked token');
+    if (!roles.includes(entry.principal.role)) {
+      throw new LogError('forbidden', `this endpoint needs the role ${roles.join(' or ')}; the token has the role ${entry.principal.role}`);
+    }
+    return entry.principal;
+  }
+}

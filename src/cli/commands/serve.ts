@@ -1,0 +1,123 @@
+import { createApp } from '../../api/app.js';
+import { listen } from '../../api/server.js';
+import { Authenticator, createToken } from '../../auth/tokens.js';
+import { Log } from '../../log/log.js';
+import { DEFAULT_SEQUENCER_OPTIONS } from '../../log/sequencer.js';
+import { logId } from '../../note/index.js';
+import { DEFAULT_RECORD_LIMITS } from '../../record/index.js';
+import { toBase64 } from '../../util/bytes.js';
+import { dataPaths, exists, initLog, loadKeys, openStore } from '../datadir.js';
+import { defaultOrigin } from '../origin.js';
+import { intFlag, parse, parseAddr } from '../usage.js';
+import type { Command } from '../usage.js';
+
+const DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'run the log server in the foreground',
+  help: `Usage: sealtrail serve [--data DIR] [--addr HOST:PORT] [options]
+
+Serves the log in DIR over HTTP until SIGTERM or SIGINT, then stops accepting entries, finishes the
+pass in progress, closes the store and exits 0. If DIR holds no log yet, creates one with a
+generated origin and a first submitter token, and prints both.
+
+Options:
+  --data DIR                 data directory (default ./data)
+  --addr HOST:PORT           listen address (default 127.0.0.1:8080; :0 picks a free port)
+  --max-record-bytes N       largest add-entry body and largest record in a batch (default ${DEFAULT_RECORD_LIMITS.maxRecordBytes})
+  --max-batch-bytes N        largest add-entries body (default ${DEFAULT_MAX_BATCH_BYTES})
+  --batch-max-entries N      a sequencing pass starts at N pooled entries (default ${DEFAULT_SEQUENCER_OPTIONS.maxBatchEntries})
+  --batch-max-delay-ms N     …or when the oldest pooled entry has waited N ms (default ${DEFAULT_SEQUENCER_OPTIONS.maxDelayMs})
+  --max-pending N            pool capacity in entries; beyond it, 503 + Retry-After (default ${DEFAULT_SEQUENCER_OPTIONS.maxPendingEntries})
+  -h, --help                 show this help`,
+  async run(argv) {
+    const { values } = parse(argv, {
+      data: { type: 'string' },
+      addr: { type: 'string' },
+      'max-record-bytes': { type: 'string' },
+      'max-batch-bytes': { type: 'string' },
+      'batch-max-entries': { type: 'string' },
+      'batch-max-delay-ms': { type: 'string' },
+      'max-pending': { type: 'string' },
+    });
+    const dir = values.data ?? './data';
+    const { host, port } = parseAddr(values.addr ?? '127.0.0.1:8080');
+    const limits = { ...DEFAULT_RECORD_LIMITS, maxRecordBytes: intFlag(values['max-record-bytes'], '--max-record-bytes', DEFAULT_RECORD_LIMITS.maxRecordBytes) };
+    const maxBatchBytes = intFlag(values['max-batch-bytes'], '--max-batch-bytes', DEFAULT_MAX_BATCH_BYTES);
+    const sequencer = {
+      maxBatchEntries: intFlag(values['batch-max-entries'], '--batch-max-entries', DEFAULT_SEQUENCER_OPTIONS.maxBatchEntries),
+      maxDelayMs: intFlag(values['batch-max-delay-ms'], '--batch-max-delay-ms', DEFAULT_SEQUENCER_OPTIONS.maxDelayMs),
+      maxPendingEntries: intFlag(values['max-pending'], '--max-pending', DEFAULT_SEQUENCER_OPTIONS.maxPendingEntries),
+    };
+
+    const paths = dataPaths(dir);
+    let firstToken: string | undefined;
+    if (!(await exists(paths.signerKey)) && !(await exists(paths.db))) {
+      const origin = defaultOrigin();
+      await initLog(dir, origin);
+      const store = await openStore(paths.db);
+      try {
+        firstToken = await createToken(store, { name: 'submitter', role: 'submitter', createdAt: Date.now() });
+      } finally {
+        await store.close();
+      }
+      console.log(`sealtrail: created a new log in ${dir}`);
+      console.log(`  origin:       ${origin}`);
+    }
+
+    const { signer, verifier, verifierKey } = await loadKeys(dir);
+    const store = await openStore(paths.db);
+    let log: Log;
+    let auth: Authenticator;
+    try {
+      log = await Log.open({ store, signer, verifier, sequencer });
+      auth = await Authenticator.load(store);
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    let stopping = false;
+    const app = createApp({
+      log,
+      auth,
+      verifierKey,
+      logId: toBase64(logId(signer.publicKey)),
+      limits,
+      maxBatchBytes,
+      isStopping: () => stopping,
+    });
+    const server = await listen(app, host, port).catch(async (e: Error) => {
+      await log.close();
+      throw new Error(`cannot listen on ${host}:${port}: ${e.message}`);
+    });
+
+    if (firstToken !== undefined) {
+      console.log(`  verifier key: ${verifierKey}  (also in ${paths.verifierKey})`);
+      console.log(`  a submitter token, shown once (only its hash is stored), keep it now:`);
+      console.log(`  ${firstToken}`);
+      console.log(`  more tokens: sealtrail token create --data ${dir} --role submitter --name NAME (with the server stopped)`);
+    }
+    console.log(`sealtrail: serving ${log.origin} (tree size ${log.head.size}, ${auth.size} token${auth.size === 1 ? '' : 's'}) on ${server.url}`);
+
+    return new Promise<number>((resolve) => {
+      const shutdown = (signal: string): void => {
+        if (stopping) {
+          console.error(`sealtrail: ${signal} again, exiting without waiting`);
+          process.exit(1);
+        }
+        stopping = true;
+        console.log(`sealtrail: ${signal}: no new entries; finishing the pass in progress`);
+        void (async () => {
+          await log.drain();
+          await server.close();
+          await log.close();
+          console.log(`sealtrail: stopped at tree size ${log.head.size}`);
+          resolve(0);
+        })();
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+    });
+  },
+};

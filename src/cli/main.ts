@@ -1,0 +1,62 @@
+/**
+ * @module
+ * The `sealtrail` command: dispatches to a subcommand. Exit codes: 0 ok, 1 failure, 2 usage.
+ */
+import { readFileSync } from 'node:fs';
+import { init } from './commands/init.js';
+import { serve } from './commands/serve.js';
+import { token } from './commands/token.js';
+import { verifyReceiptCommand } from './commands/verify-receipt.js';
+import { UsageError } from './usage.js';
+import type { Command } from './usage.js';
+
+const COMMANDS: readonly Command[] = [init, serve, token, verifyReceiptCommand];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `Usage: sealtrail COMMAND [options]
+
+A transparency log for audit records (RFC 6962 Merkle tree, C2SP checkpoints and tiles).
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Run "sealtrail COMMAND --help" for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    console.log(topic ? topic.help : overview());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(version());
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    console.error(`sealtrail: unknown command ${JSON.stringify(name)}\n\n${overview()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`sealtrail ${command.name}: ${e.message}\n\n${command.help}`);
+      return 2;
+    }
+    console.error(`sealtrail ${command.name}: ${(e as Error).message}`);
+    return 1;
+  }
+}
