@@ -1,0 +1,149 @@
+/**
+ * Test harness: a real log on a real LevelDB in a temp directory, served over real HTTP on port 0.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../src/api/app.js';
+import { listen } from '../src/api/server.js';
+import type { RunningServer } from '../src/api/server.js';
+import { Authenticator, createToken } from '../src/auth/tokens.js';
+import { loadKeys, initLog, dataPaths, openStore } from '../src/cli/datadir.js';
+import { Log } from '../src/log/log.js';
+import type { SequencerOptions } from '../src/log/sequencer.js';
+import { logId } from '../src/note/index.js';
+import { DEFAULT_RECORD_LIMITS } from '../src/record/index.js';
+import type { RecordLimits } from '../src/record/index.js';
+import type { Role } from '../src/storage/types.js';
+import { toBase64 } from '../src/util/bytes.js';
+
+export async function tempDir(prefix = 'sealtrail-test-'): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+export interface TestLog {
+  readonly dir: string;
+  readonly url: string;
+  readonly log: Log;
+  readonly verifierKey: string;
+  readonly tokens: Record<string, string>;
+  /** Stops the server and closes the store, keeping the directory. */
+  stop(): Promise<void>;
+  /** Stops and deletes the directory. */
+  destroy(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly dir?: string;
+  readonly origin?: string;
+  readonly sequencer?: Partial<SequencerOptions>;
+  readonly limits?: Partial<RecordLimits>;
+  readonly maxBatchBytes?: number;
+  /** Tokens to create, by name → role (only when the log is created). */
+  readonly principals?: Record<string, Role>;
+  readonly now?: () => number;
+}
+
+/** Creates (or reopens, with `dir`) a log and serves it on 127.0.0.1:0. */
+export async function startLog(options: StartOptions = {}): Promise<TestLog> {
+  const owned = options.dir === undefined ? await tempDir() : undefined;
+  const dir = options.dir ?? owned!.path;
+  const paths = dataPaths(dir);
+  const tokens: Record<string, string> = {};
+  if (owned) {
+    await initLog(dir, options.origin ?? 'test.example/log');
+    const store = await openStore(paths.db);
+    const principals: Record<string, Role> = options.principals ?? { alice: 'submitter', bob: 'submitter', carol: 'auditor' };
+    for (const [name, role] of Object.entries(principals)) {
+      tokens[name] = await createToken(store, { name, role, createdAt: 0 });
+    }
+    await store.close();
+  }
+  const { signer, verifier, verifierKey } = await loadKeys(dir);
+  const store = await openStore(paths.db);
+  const log = await Log.open({ store, signer, verifier, sequencer: options.sequencer, now: options.now });
+  const auth = await Authenticator.load(store);
+  const app = createApp({
+    log,
+    auth,
+    verifierKey,
+    logId: toBase64(logId(signer.publicKey)),
+    limits: { ...DEFAULT_RECORD_LIMITS, ...options.limits },
+    maxBatchBytes: options.maxBatchBytes ?? 16 * 1024 * 1024,
+    report: (e) => {
+      throw e;
+    },
+  });
+  const server: RunningServer = await listen(app, '127.0.0.1', 0);
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await log.drain();
+    await server.close(1000);
+    await log.close();
+  };
+  return {
+    dir,
+    url: server.url,
+    log,
+    verifierKey,
+    tokens,
+    stop,
+    destroy: async () => {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly json: any;
+  readonly text: string;
+}
+
+export async function http(url: string, init: RequestInit & { token?: string } = {}): Promise<Reply> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+  const res = await fetch(url, { ...init, headers });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+export function postRecord(t: TestLog, record: unknown, token = t.tokens['alice']!, headers: Record<string, string> = {}): Promise<Reply> {
+  return http(`${t.url}/ct/v1/add-entry`, {
+    method: 'POST',
+    token,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof record === 'string' ? record : JSON.stringify(record),
+  });
+}
+
+/** A realistic ~1 KB, 13-field gateway audit record. */
+export function auditRecord(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    event_id: `evt-${i}-${Math.random().toString(36).slice(2)}`,
+    timestamp: '2026-11-23T12:00:00.000Z',
+    tenant_id: `tenant-${i % 3}`,
+    user_id: `user-${i % 17}@example.com`,
+    model: 'gpt-5.1',
+    model_version: '2026-10-01',
+    provider: 'openai',
+    category: i % 10 === 0 ? 'block' : 'normal',
+    guardrails: { pii: 'pass', jailbreak: i % 10 === 0 ? 'block' : 'pass', toxicity: 0.01 },
+    tokens: { prompt: 512 + i, completion: 128 },
+    cost_usd: 0.0123,
+    prompt_sha256: 'a'.repeat(64),
+    notes: 'x'.repeat(400),
+    ...extra,
+  };
+}
