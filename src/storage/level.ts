@@ -5,7 +5,8 @@
  * a crash it replays either the whole batch or none of it.
  */
 import { Level } from 'level';
-import { decode, encode } from 'cbor-x';
+import { decodeDcbor, encodeDcbor } from '../record/cbor.js';
+import type { Dcbor } from '../record/cbor.js';
 import type {
   IdempotencyRecord,
   LogMeta,
@@ -33,32 +34,69 @@ type Db = Level<Buffer, Buffer>;
 type BatchOp = { type: 'put'; key: Buffer; value: Buffer };
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-const asBytes = (value: unknown): Uint8Array => {
-  if (!(value instanceof Uint8Array)) throw new TypeError('stored value is not bytes');
-  return value;
-};
 
-function encodeHead(head: TreeHead): Buffer {
-  return encode([head.size, asBuffer(head.rootHash), head.timestamp, head.checkpoint, asBuffer(head.sthSignature)]);
+/** Stored values are deterministic CBOR (the codec the leaf uses); anything else is damage. */
+const encode = (value: Dcbor): Buffer => asBuffer(encodeDcbor(value));
+
+function damaged(what: string): never {
+  throw new Error(`store is damaged: ${what} has an unexpected shape`);
 }
 
-function decodeHead(value: Buffer): TreeHead {
-  const [size, rootHash, timestamp, checkpoint, sthSignature] = decode(value) as unknown[];
+function decodeArray(value: Uint8Array, what: string, length?: number): readonly Dcbor[] {
+  const decoded = decodeDcbor(value);
+  if (!Array.isArray(decoded) || (length !== undefined && decoded.length !== length)) damaged(what);
+  return decoded as readonly Dcbor[];
+}
+
+const num = (v: Dcbor | undefined, what: string): number => (typeof v === 'number' ? v : damaged(what));
+const str = (v: Dcbor | undefined, what: string): string => (typeof v === 'string' ? v : damaged(what));
+const bytes = (v: Dcbor | undefined, what: string): Uint8Array => (v instanceof Uint8Array ? v : damaged(what));
+
+function encodeHead(head: TreeHead): Buffer {
+  return encode([head.size, head.rootHash, head.timestamp, head.checkpoint, head.sthSignature]);
+}
+
+function decodeHead(value: Uint8Array): TreeHead {
+  const [size, rootHash, timestamp, checkpoint, sthSignature] = decodeArray(value, 'the tree head', 5);
   return {
-    size: size as number,
-    rootHash: asBytes(rootHash),
-    timestamp: timestamp as number,
-    checkpoint: checkpoint as string,
-    sthSignature: asBytes(sthSignature),
+    size: num(size, 'the tree head'),
+    rootHash: bytes(rootHash, 'the tree head'),
+    timestamp: num(timestamp, 'the tree head'),
+    checkpoint: str(checkpoint, 'the tree head'),
+    sthSignature: bytes(sthSignature, 'the tree head'),
   };
 }
 
-function encodeRecord(fields: readonly StoredField[]): Buffer {
-  return encode(fields.map((f) => [f.name, f.jcs, asBuffer(f.salt)]));
+function encodeMeta(meta: LogMeta): Buffer {
+  return encode([meta.layout, meta.origin, meta.createdAt]);
 }
 
-function decodeRecord(value: Buffer): StoredField[] {
-  return (decode(value) as [string, string, Uint8Array][]).map(([name, jcs, salt]) => ({ name, jcs, salt: asBytes(salt) }));
+function decodeMeta(value: Uint8Array): LogMeta {
+  const [layout, origin, createdAt] = decodeArray(value, 'the log metadata', 3);
+  if (layout !== 1) throw new Error(`store layout ${String(layout)} is not supported by this version (it reads layout 1)`);
+  return { layout, origin: str(origin, 'the log metadata'), createdAt: num(createdAt, 'the log metadata') };
+}
+
+function encodeRecord(fields: readonly StoredField[]): Buffer {
+  return encode(fields.map((f) => [f.name, f.jcs, f.salt]));
+}
+
+function decodeRecord(value: Uint8Array): StoredField[] {
+  return decodeArray(value, 'a record').map((f) => {
+    const [name, jcs, salt] = Array.isArray(f) && f.length === 3 ? (f as Dcbor[]) : damaged('a record');
+    return { name: str(name, 'a record'), jcs: str(jcs, 'a record'), salt: bytes(salt, 'a record') };
+  });
+}
+
+function encodePrincipal(p: Principal): Buffer {
+  return encode([p.name, p.role, p.createdAt]);
+}
+
+function decodePrincipal(value: Uint8Array): Principal {
+  const [name, role, createdAt] = decodeArray(value, 'a token', 3);
+  const r = str(role, 'a token');
+  if (r !== 'submitter' && r !== 'auditor' && r !== 'admin') damaged('a token');
+  return { name: str(name, 'a token'), role: r, createdAt: num(createdAt, 'a token') };
 }
 
 function encodeIndex(index: number): Buffer {
@@ -79,7 +117,7 @@ export class LevelStore implements LogStore {
 
   async readMeta(): Promise<LogMeta | undefined> {
     const value = await this.db.get(LOG_META_KEY);
-    return value === undefined ? undefined : (decode(value) as LogMeta);
+    return value === undefined ? undefined : decodeMeta(value);
   }
 
   async readHead(): Promise<TreeHead | undefined> {
@@ -91,7 +129,7 @@ export class LevelStore implements LogStore {
     if ((await this.db.get(LOG_META_KEY)) !== undefined) throw new Error('a log already exists in this store');
     await this.db.batch(
       [
-        { type: 'put', key: LOG_META_KEY, value: encode(meta) },
+        { type: 'put', key: LOG_META_KEY, value: encodeMeta(meta) },
         { type: 'put', key: STATE_KEY, value: encodeHead(head) },
       ],
       { sync: true },
@@ -150,13 +188,13 @@ export class LevelStore implements LogStore {
   }
 
   async putPrincipal(tokenHash: Uint8Array, principal: Principal): Promise<void> {
-    await this.db.put(tokenKey(tokenHash), encode(principal), { sync: true });
+    await this.db.put(tokenKey(tokenHash), encodePrincipal(principal), { sync: true });
   }
 
   async listPrincipals(): Promise<{ tokenHash: Uint8Array; principal: Principal }[]> {
     const out: { tokenHash: Uint8Array; principal: Principal }[] = [];
     for await (const [key, value] of this.db.iterator(TOKEN_RANGE)) {
-      out.push({ tokenHash: key.subarray(1), principal: decode(value) as Principal });
+      out.push({ tokenHash: key.subarray(1), principal: decodePrincipal(value) });
     }
     return out;
   }
