@@ -56,7 +56,7 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-interface Load {
+export interface Load {
   readonly requestsPerSecond: number;
   readonly p50: number;
   readonly p99: number;
@@ -64,28 +64,34 @@ interface Load {
   readonly non2xx: number;
 }
 
-async function load(url: string, token: string | undefined): Promise<Load> {
+export async function load(url: string, token: string | undefined, connections = CONNECTIONS): Promise<Load> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token) headers['authorization'] = `Bearer ${token}`;
   // A short warm-up so both servers are measured hot.
-  await autocannon({ url: `${url}/ct/v1/add-entry`, method: 'POST', headers, body: RECORD, connections: CONNECTIONS, duration: 2 });
-  const r = await autocannon({ url: `${url}/ct/v1/add-entry`, method: 'POST', headers, body: RECORD, connections: CONNECTIONS, duration: DURATION });
+  await autocannon({ url: `${url}/ct/v1/add-entry`, method: 'POST', headers, body: RECORD, connections, duration: 2 });
+  const r = await autocannon({ url: `${url}/ct/v1/add-entry`, method: 'POST', headers, body: RECORD, connections, duration: DURATION });
   return { requestsPerSecond: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }
 
-export async function benchHttp(): Promise<{ ours: Load; bare: Load; entries: number }> {
+export async function benchBare(): Promise<Load> {
   const bare = await start([BARE], /on (http:\/\/\S+)/);
-  const bareLoad = await load(bare.url, undefined);
-  await stop(bare.child);
+  try {
+    return await load(bare.url, undefined);
+  } finally {
+    await stop(bare.child);
+  }
+}
 
+/** Runs a fresh sealtrail server (extra `serve` flags in `args`) under the add-entry load. */
+export async function benchSealtrail(args: string[] = [], connections = CONNECTIONS): Promise<Load & { entries: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'sealtrail-bench-'));
   try {
-    const server = await start([BIN, 'serve', '--data', join(dir, 'data'), '--addr', '127.0.0.1:0'], /serving .* on (http:\/\/\S+)/);
+    const server = await start([BIN, 'serve', '--data', join(dir, 'data'), '--addr', '127.0.0.1:0', ...args], /serving .* on (http:\/\/\S+)/);
     const token = /(st_[A-Za-z0-9_-]{43})/.exec(server.out())![1]!;
-    const ours = await load(server.url, token);
+    const ours = await load(server.url, token, connections);
     const sth = (await (await fetch(`${server.url}/ct/v1/get-sth`)).json()) as { tree_size: number };
     await stop(server.child);
-    return { ours, bare: bareLoad, entries: sth.tree_size };
+    return { ...ours, entries: sth.tree_size };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

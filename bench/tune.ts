@@ -1,0 +1,23 @@
+/**
+ * `npm run bench:tune`: how the sequencer's pass trigger (maximum delay, maximum pass size) trades
+ * throughput for latency under the P1 load (64 keep-alive clients, single add-entry). The defaults
+ * in src/log/sequencer.ts were chosen from this table.
+ */
+import { benchSealtrail, machine } from './http.js';
+
+const settings: { delay: number; batch: number }[] = [
+  { delay: 1, batch: 2048 },
+  { delay: 2, batch: 2048 },
+  { delay: 5, batch: 2048 },
+  { delay: 10, batch: 2048 },
+  { delay: 2, batch: 64 },
+  { delay: 2, batch: 16 },
+];
+
+console.log(`\nsequencer pass trigger under 64 clients — ${machine()}\n`);
+console.log('| max delay (ms) | max pass (entries) | req/s | p50 (ms) | p99 (ms) |');
+console.log('|---|---|---|---|---|');
+for (const { delay, batch } of settings) {
+  const r = await benchSealtrail(['--batch-max-delay-ms', String(delay), '--batch-max-entries', String(batch)]);
+  console.log(`| ${delay} | ${batch} | ${Math.round(r.requestsPerSecond).toLocaleString('en-US')} | ${r.p50} | ${r.p99} |`);
+}
