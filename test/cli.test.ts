@@ -63,6 +63,15 @@ describe('sealtrail CLI', () => {
     expect(r.stderr).toMatch(/chmod 600/);
   });
 
+  it('npm ci links the bin, so `npx sealtrail` runs this checkout', async () => {
+    const { execFile } = await import('node:child_process');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('npx', ['--no-install', 'sealtrail', '--version'], { cwd: new URL('..', import.meta.url) }, (e, stdout) => (e ? reject(e) : resolve(stdout))),
+    );
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(out.trim()).toBe(pkg.version);
+  });
+
   it.each([
     [['--help'], 0, /Commands:/],
     [['init', '--help'], 0, /--origin NAME/],
