@@ -60,6 +60,18 @@ describe('add-entry', () => {
     expect(b64(receipt.leaf_input).length).toBeLessThan(100);
   });
 
+  it('a receipt for a record above the default 1 MiB verifies (the limit is the server\'s setting)', async () => {
+    const big = await startLog({ limits: { maxRecordBytes: 2 * 1024 * 1024 } });
+    try {
+      const record = { blob: 'z'.repeat(1_500_000) };
+      const reply = await postRecord(big, record);
+      expect(reply.status).toBe(200);
+      verifyReceipt(reply.json, utf8(JSON.stringify(record)), big.verifierKey);
+    } finally {
+      await big.destroy();
+    }
+  });
+
   it('receipt verification fails when the record is altered', async () => {
     const record = auditRecord(2);
     const { json: receipt } = await postRecord(t, record);
@@ -222,6 +234,20 @@ describe('add-entries', () => {
     expect(reply.status).toBe(409);
     expect(reply.json.error_message).toMatch(/record 1/);
     expect(t.log.head.size).toBe(size);
+  });
+
+  it('names the record even in a batch of one', async () => {
+    await post([{ event_id: 'solo', v: 1 }]);
+    const reply = await post([{ event_id: 'solo', v: 2 }]);
+    expect(reply.status).toBe(409);
+    expect(reply.json.error_message).toMatch(/^record 0: /);
+  });
+
+  it('refuses a record in a batch over the per-record limit with 413, naming it', async () => {
+    const reply = await post([{ a: 1 }, { big: 'x'.repeat(1024 * 1024) }]);
+    expect(reply.status).toBe(413);
+    expect(reply.json.error_code).toBe('tooLarge');
+    expect(reply.json.error_message).toMatch(/^record 1: /);
   });
 
   it('refuses more than 1000 records and an Idempotency-Key header', async () => {

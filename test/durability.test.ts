@@ -79,6 +79,20 @@ describe('pushback and shutdown', () => {
     }
   });
 
+  it('a batch larger than the pass size or the pool still gets logged, in one pass', async () => {
+    const t = await startLog({ sequencer: { maxBatchEntries: 4, maxPendingEntries: 2, maxDelayMs: 1 } });
+    try {
+      const batch = Array.from({ length: 10 }, (_, i) => ({ i }));
+      const reply = await http(`${t.url}/ct/v1/add-entries`, { method: 'POST', token: t.tokens['alice'], body: JSON.stringify(batch) });
+      expect(reply.status).toBe(200);
+      expect(reply.json.receipts.map((r: any) => r.leaf_index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      const { checkpoint } = openCheckpoint(reply.json.receipts[0].checkpoint, parseVerifierKey(t.verifierKey));
+      expect(checkpoint.size).toBe(10);
+    } finally {
+      await t.destroy();
+    }
+  });
+
   it('finishes pooled entries on drain, then refuses new ones with 503 shutdown', async () => {
     const t = await startLog({ sequencer: { maxDelayMs: 200 } });
     try {

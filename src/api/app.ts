@@ -65,7 +65,7 @@ export function createApp(options: ApiOptions): Hono {
     const body = await readBody(c, options.maxBatchBytes, 'the batch');
     const batch = parseRecordBatch(body, limits);
     const records: PreparedRecord[] = batch.map((fields) => Log.prepare(fields, eventId(fields)));
-    return c.json({ receipts: await log.submit(principal.name, records) });
+    return c.json({ receipts: await log.submit(principal.name, records, { batch: true }) });
   });
 
   // ---- RFC 6962-shaped reads: public, they reveal only salted commitments ----

@@ -9,7 +9,6 @@ import { LogError } from '../util/errors.js';
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   malformed: 400,
-  badSubmission: 400,
   firstUnknown: 400,
   secondUnknown: 400,
   secondBeforeFirst: 400,

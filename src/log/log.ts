@@ -136,9 +136,12 @@ export class Log {
     };
   }
 
-  /** Logs the records (all or nothing) and returns their receipts once durable and published. */
-  async submit(submitter: string, records: readonly PreparedRecord[]): Promise<Receipt[]> {
-    const entries = await this.sequencer.submit(submitter, records);
+  /**
+   * Logs the records (all or nothing) and returns their receipts once durable and published. With
+   * `batch` (add-entries), refusals name the record by its index.
+   */
+  async submit(submitter: string, records: readonly PreparedRecord[], options: { batch?: boolean } = {}): Promise<Receipt[]> {
+    const entries = await this.sequencer.submit(submitter, records, options);
     const head = this.published;
     return Promise.all(entries.map((e) => this.receipt(e, head)));
   }

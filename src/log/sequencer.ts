@@ -34,11 +34,17 @@ export interface SequencedEntry {
 }
 
 export interface SequencerOptions {
-  /** A pass starts as soon as this many entries are pooled, and takes at most this many. */
+  /**
+   * A pass starts as soon as this many entries are pooled, and takes at most this many (but always
+   * at least one whole submission, so a batch larger than this still gets its own pass).
+   */
   readonly maxBatchEntries: number;
   /** …or when the oldest pooled entry has waited this long (milliseconds). */
   readonly maxDelayMs: number;
-  /** Pool capacity in entries; beyond it add-entry is refused with 503 (pushback). */
+  /**
+   * Pool capacity in entries; beyond it submissions are refused with 503 (pushback). An empty pool
+   * takes any one submission, so no batch is refused forever.
+   */
   readonly maxPendingEntries: number;
 }
 
@@ -51,6 +57,7 @@ export const DEFAULT_SEQUENCER_OPTIONS: SequencerOptions = {
 interface Submission {
   readonly submitter: string;
   readonly records: readonly PreparedRecord[];
+  readonly batch: boolean;
   readonly arrivedAt: number;
   resolve(entries: SequencedEntry[]): void;
   reject(error: unknown): void;
@@ -97,22 +104,19 @@ export class Sequencer {
 
   /**
    * Pools records for the next pass. Resolves once they are durable and published, with one entry per
-   * record, in order. All or nothing: on any refusal no record of this submission is logged.
+   * record, in order. All or nothing: on any refusal no record of this submission is logged. For a
+   * `batch` (add-entries), refusals name the record by its index in the batch.
    */
-  submit(submitter: string, records: readonly PreparedRecord[]): Promise<SequencedEntry[]> {
+  submit(submitter: string, records: readonly PreparedRecord[], options: { batch?: boolean } = {}): Promise<SequencedEntry[]> {
     if (this.closed) return Promise.reject(new LogError('shutdown', 'the log is shutting down; retry against the restarted server', 5));
-    if (records.length > this.options.maxBatchEntries) {
+    // An empty pool always takes a submission, however large, so every batch can get in.
+    if (this.pooledEntries > 0 && this.pooledEntries + records.length > this.options.maxPendingEntries) {
       return Promise.reject(
-        new LogError('badSubmission', `a submission may hold at most ${this.options.maxBatchEntries} records, got ${records.length}`),
-      );
-    }
-    if (this.pooledEntries + records.length > this.options.maxPendingEntries) {
-      return Promise.reject(
-        new LogError('overloaded', `the log is at capacity (${this.options.maxPendingEntries} records waiting); retry shortly`, 1),
+        new LogError('overloaded', `the log is at capacity (${this.pooledEntries} records waiting); retry shortly`, 1),
       );
     }
     return new Promise((resolve, reject) => {
-      this.pool.push({ submitter, records, arrivedAt: this.deps.now(), resolve, reject });
+      this.pool.push({ submitter, records, batch: options.batch ?? false, arrivedAt: this.deps.now(), resolve, reject });
       this.pooledEntries += records.length;
       this.schedule();
     });
@@ -152,10 +156,11 @@ export class Sequencer {
     });
   }
 
+  /** Whole submissions, up to maxBatchEntries entries, but always at least one submission. */
   private take(): Submission[] {
     const batch: Submission[] = [];
     let entries = 0;
-    while (this.pool.length > 0 && entries + this.pool[0]!.records.length <= this.options.maxBatchEntries) {
+    while (this.pool.length > 0 && (batch.length === 0 || entries + this.pool[0]!.records.length <= this.options.maxBatchEntries)) {
       const s = this.pool.shift()!;
       entries += s.records.length;
       batch.push(s);
@@ -249,7 +254,7 @@ export class Sequencer {
     const lookups: { submitter: string; key: string }[] = [];
     for (const s of batch) for (const r of s.records) if (r.idempotencyKey !== undefined) lookups.push({ submitter: s.submitter, key: r.idempotencyKey });
     const stored = await this.deps.store.readIdempotency(lookups);
-    const known = new Map<string, { index: number; requestDigest: Uint8Array } | 'pending'>();
+    const known = new Map<string, { index: number; requestDigest: Uint8Array }>();
     lookups.forEach((k, i) => {
       const record = stored[i];
       if (record) known.set(scopedKey(k.submitter, k.key), record);
@@ -268,9 +273,9 @@ export class Sequencer {
         if (r.idempotencyKey !== undefined) {
           const k = scopedKey(submission.submitter, r.idempotencyKey);
           const prior = local.get(k) ?? known.get(k);
-          if (prior && prior !== 'pending') {
+          if (prior) {
             if (!equalBytes(prior.requestDigest, r.requestDigest)) {
-              refused = conflict(submission.records.length > 1 ? i : undefined, r.idempotencyKey, prior.index);
+              refused = conflict(submission.batch ? i : undefined, r.idempotencyKey, prior.index);
               return;
             }
             plan.push({ kind: 'repeat', index: prior.index });

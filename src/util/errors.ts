@@ -7,7 +7,6 @@
 /** RFC 9162 error names where they fit (PROTOCOL §5), plain names otherwise. */
 export type ErrorCode =
   | 'malformed'
-  | 'badSubmission'
   | 'firstUnknown'
   | 'secondUnknown'
   | 'secondBeforeFirst'
