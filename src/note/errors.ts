@@ -15,9 +15,7 @@ export type NoteErrorReason =
   /** No signature in the note comes from any of the given verifiers. */
   | 'noKnownSignature'
   /** The checkpoint verified, but its origin is not the name of the key that signed it. */
-  | 'originMismatch'
-  /** A key of a known type whose verification is not implemented yet (cosignatures, type 0x04). */
-  | 'unsupported';
+  | 'originMismatch';
 
 export class NoteError extends Error {
   override readonly name = 'NoteError';

@@ -7,7 +7,13 @@ export { NoteError, type NoteErrorReason } from './errors.js';
 export {
   SIGNATURE_TYPE_COSIGNATURE,
   SIGNATURE_TYPE_ED25519,
+  cosignatureMessage,
+  cosignatureTimestamp,
+  cosignerFromSeed,
   formatVerifierKey,
+  generateCosignerKey,
+  parseCosignerKey,
+  type Cosigner,
   generateSignerKey,
   keyId,
   logId,

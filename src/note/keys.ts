@@ -13,6 +13,7 @@
  * mode, which refuses the non-canonical encodings some other verifiers accept.
  */
 import { createPrivateKey, sign as opensslSign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { abytes, concatBytes, fromBase64, toBase64, toHex, utf8 } from '../util/bytes.js';
@@ -88,14 +89,18 @@ export function logId(publicKey: Uint8Array): Uint8Array {
 /** RFC 8410 §7: PrivateKeyInfo { version 0, AlgorithmIdentifier id-Ed25519, OCTET STRING { seed } }. */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
+/** RFC 8410 PKCS#8 wrapping of the seed; the caller may wipe or reuse its buffer afterwards. */
+function opensslKey(seed: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
 /** Makes a signer from a 32-byte RFC 8032 seed. */
 export function signerFromSeed(name: string, seed: Uint8Array): NoteSigner {
   checkName(name, 'signer');
   abytes(seed, 32, 'seed');
   const publicKey = ed.getPublicKey(seed);
   const id = keyId(name, SIGNATURE_TYPE_ED25519, publicKey);
-  // RFC 8410 PKCS#8 wrapping of the seed; the caller may wipe or reuse its buffer afterwards.
-  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const privateKey = opensslKey(seed);
   // A closure rather than a property, so that logging the signer cannot print the seed.
   return Object.freeze({
     name,
@@ -134,15 +139,90 @@ function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Ui
 }
 
 /**
- * tlog-cosignature v1.0.1 (PROTOCOL §7), not implemented yet: `signature` will be the 8-byte
- * big-endian timestamp followed by the 64-byte Ed25519 signature, and the signed message
- * "cosignature/v1\ntime <timestamp>\n" followed by the checkpoint text (`message`).
+ * tlog-cosignature v1.0.1 (PROTOCOL §7): the signature bytes after the key ID are an 8-byte
+ * big-endian timestamp (seconds) and a 64-byte Ed25519 signature over
+ * "cosignature/v1\ntime <timestamp>\n" followed by the note text (`message`).
  */
-function verifyCosignature(_publicKey: Uint8Array, _message: Uint8Array, _signature: Uint8Array): boolean {
-  throw new NoteError(
-    'unsupported',
-    'verifying witness cosignatures (signature type 0x04, PROTOCOL §7) is not implemented yet',
-  );
+function verifyCosignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  abytes(message, undefined, 'message');
+  abytes(signature, undefined, 'signature');
+  if (signature.length !== 72) return false;
+  const timestamp = Buffer.from(signature.buffer, signature.byteOffset, 8).readBigUInt64BE(0);
+  if (timestamp > BigInt(Number.MAX_SAFE_INTEGER)) return false;
+  return verifyEd25519(publicKey, cosignatureMessage(message, Number(timestamp)), signature.subarray(8));
+}
+
+/** tlog-cosignature v1.0.1: what a witness signs for `noteText` (the checkpoint, without signatures). */
+export function cosignatureMessage(noteText: Uint8Array | string, timestamp: number): Uint8Array {
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new RangeError(`timestamp must be a non-negative safe integer, got ${timestamp}`);
+  const text = typeof noteText === 'string' ? utf8(noteText) : noteText;
+  return concatBytes(utf8(`cosignature/v1\ntime ${timestamp}\n`), text);
+}
+
+/** The timestamp (seconds since the epoch) a cosignature's bytes carry, or undefined if too short. */
+export function cosignatureTimestamp(signature: Uint8Array): number | undefined {
+  if (signature.length !== 72) return undefined;
+  const timestamp = Buffer.from(signature.buffer, signature.byteOffset, 8).readBigUInt64BE(0);
+  return timestamp > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(timestamp);
+}
+
+/** A witness's key: makes tlog-cosignature v1.0.1 signature lines (PROTOCOL §7). */
+export interface Cosigner {
+  readonly name: string;
+  /** 4 bytes: {@link keyId} with type 0x04. */
+  readonly keyId: Uint8Array;
+  readonly publicKey: Uint8Array;
+  /** The signature line (`— <name> <base64>\n`) cosigning `noteText` at `timestamp` seconds. */
+  cosign(noteText: string, timestamp: number): string;
+}
+
+/** Makes a cosigner from a 32-byte RFC 8032 seed. */
+export function cosignerFromSeed(name: string, seed: Uint8Array): Cosigner {
+  checkName(name, 'cosigner');
+  abytes(seed, 32, 'seed');
+  const publicKey = ed.getPublicKey(seed);
+  const id = keyId(name, SIGNATURE_TYPE_COSIGNATURE, publicKey);
+  const privateKey = opensslKey(seed);
+  return Object.freeze({
+    name,
+    keyId: id,
+    publicKey,
+    cosign: (noteText: string, timestamp: number): string => {
+      const stamp = Buffer.alloc(8);
+      stamp.writeBigUInt64BE(BigInt(timestamp));
+      const signature = opensslSign(null, cosignatureMessage(noteText, timestamp), privateKey);
+      return `\u2014 ${name} ${toBase64(concatBytes(id, stamp, signature))}\n`;
+    },
+  });
+}
+
+/** Parses a witness key `PRIVATE+KEY+<name>+<8 hex key ID>+<base64(0x04 || seed)>`. */
+export function parseCosignerKey(text: string): Cosigner {
+  if (typeof text !== 'string') throw new TypeError('cosigner key must be a string');
+  const form = 'a witness signer key has the form PRIVATE+KEY+<name>+<8 hex digits of key ID>+<base64 of 0x04 and 32-byte seed>';
+  const prefix = 'PRIVATE+KEY+';
+  if (!text.startsWith(prefix)) throw new NoteError('badKey', `the witness key does not start with ${prefix}; ${form}`);
+  const parts = splitKey(text.slice(prefix.length), form);
+  const key = decodeKey(parts, form);
+  if (key[0] !== SIGNATURE_TYPE_COSIGNATURE || key.length !== 33) {
+    throw new NoteError('badKey', `the witness key of ${parts.name} is not 0x04 followed by a 32-byte seed; ${form}`);
+  }
+  const cosigner = cosignerFromSeed(parts.name, key.subarray(1));
+  key.fill(0);
+  checkKeyId(parts.name, parts.keyIdHex, cosigner.keyId);
+  return cosigner;
+}
+
+/** Generates a witness key pair (type 0x04) for `name` from a CSPRNG. */
+export function generateCosignerKey(name: string, randomBytes: (length: number) => Uint8Array): { signerKey: string; verifierKey: string } {
+  checkName(name, 'cosigner');
+  const seed = abytes(randomBytes(32), 32, 'randomBytes(32)');
+  const cosigner = cosignerFromSeed(name, seed);
+  const encodedSeed = toBase64(concatBytes(Uint8Array.of(SIGNATURE_TYPE_COSIGNATURE), seed));
+  return {
+    signerKey: `PRIVATE+KEY+${name}+${toHex(cosigner.keyId)}+${encodedSeed}`,
+    verifierKey: formatVerifierKey(name, SIGNATURE_TYPE_COSIGNATURE, cosigner.publicKey),
+  };
 }
 
 /** Parses `<name>+<8 hex key ID>+<base64(type || public key)>`; types 0x01 and 0x04. */
