@@ -11,6 +11,8 @@ import { Authenticator, createToken } from '../src/auth/tokens.js';
 import { loadKeys, initLog, dataPaths, openStore } from '../src/cli/datadir.js';
 import { Log } from '../src/log/log.js';
 import type { SequencerOptions } from '../src/log/sequencer.js';
+import { WitnessPusher } from '../src/log/witnesses.js';
+import type { WitnessConfig } from '../src/log/witnesses.js';
 import { logId } from '../src/note/index.js';
 import { DEFAULT_RECORD_LIMITS } from '../src/record/index.js';
 import type { RecordLimits } from '../src/record/index.js';
@@ -28,6 +30,7 @@ export interface TestLog {
   readonly log: Log;
   readonly verifierKey: string;
   readonly tokens: Record<string, string>;
+  readonly pusher: WitnessPusher;
   /** Stops the server and closes the store, keeping the directory. */
   stop(): Promise<void>;
   /** Stops and deletes the directory. */
@@ -43,6 +46,9 @@ export interface StartOptions {
   /** Tokens to create, by name → role (only when the log is created). */
   readonly principals?: Record<string, Role>;
   readonly now?: () => number;
+  /** Witnesses the log pushes its checkpoints to. */
+  readonly witnesses?: readonly WitnessConfig[];
+  readonly witnessPushIntervalMs?: number;
 }
 
 /** Creates (or reopens, with `dir`) a log and serves it on 127.0.0.1:0. */
@@ -64,6 +70,7 @@ export async function startLog(options: StartOptions = {}): Promise<TestLog> {
   const store = await openStore(paths.db);
   const log = await Log.open({ store, signer, verifier, sequencer: options.sequencer, now: options.now });
   const auth = await Authenticator.load(store);
+  const pusher = new WitnessPusher({ source: log, witnesses: options.witnesses ?? [], intervalMs: options.witnessPushIntervalMs ?? 200, timeoutMs: 2000 });
   const app = createApp({
     log,
     auth,
@@ -74,13 +81,16 @@ export async function startLog(options: StartOptions = {}): Promise<TestLog> {
     report: (e) => {
       throw e;
     },
+    witnesses: pusher,
   });
   const server: RunningServer = await listen(app, '127.0.0.1', 0);
+  pusher.start();
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     await log.drain();
+    await pusher.close();
     await server.close(1000);
     await log.close();
   };
@@ -90,6 +100,7 @@ export async function startLog(options: StartOptions = {}): Promise<TestLog> {
     log,
     verifierKey,
     tokens,
+    pusher,
     stop,
     destroy: async () => {
       await stop();

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import type { Authenticator } from '../auth/tokens.js';
 import { Log } from '../log/log.js';
 import type { PreparedRecord } from '../log/sequencer.js';
+import type { WitnessStatus } from '../log/witnesses.js';
 import { TILE_WIDTH, parseTilePath, TilePathError } from '../merkle/index.js';
 import { parseRecord, parseRecordBatch, stringField } from '../record/index.js';
 import type { RecordField, RecordLimits } from '../record/index.js';
@@ -27,6 +28,8 @@ export interface ApiOptions {
   readonly report?: (error: Error) => void;
   /** True once the server has begun to shut down: /readyz turns 503 so balancers drain it. */
   readonly isStopping?: () => boolean;
+  /** Configured witnesses: /checkpoint serves their newest cosigned checkpoint, /v1/log lists them. */
+  readonly witnesses?: { cosigned(): string | undefined; status(): readonly WitnessStatus[] };
 }
 
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
@@ -104,7 +107,10 @@ export function createApp(options: ApiOptions): Hono {
 
   app.get('/checkpoint', (c) => {
     c.header('Cache-Control', 'no-store');
-    return c.body(log.head.checkpoint, 200, { 'Content-Type': 'text/plain; charset=utf-8' });
+    // With witnesses, the newest checkpoint they cosigned (a few seconds behind the newest signed
+    // one, which get-sth and receipts carry); until the first cosignature, the newest signed one.
+    const note = options.witnesses?.cosigned() ?? log.head.checkpoint;
+    return c.body(note, 200, { 'Content-Type': 'text/plain; charset=utf-8' });
   });
 
   app.get('/tile/*', async (c) => {
@@ -130,7 +136,7 @@ export function createApp(options: ApiOptions): Hono {
       verifier_key: options.verifierKey,
       log_id: options.logId,
       tree_size: log.head.size,
-      witnesses: [],
+      witnesses: options.witnesses?.status() ?? [],
     }),
   );
 

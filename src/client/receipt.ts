@@ -12,7 +12,7 @@ import { equalBytes, fromBase64, toBase64 } from '../util/bytes.js';
 export class ReceiptError extends Error {
   override readonly name = 'ReceiptError';
   constructor(
-    readonly step: 'receipt' | 'record' | 'salts' | 'leaf' | 'checkpoint' | 'inclusion',
+    readonly step: 'receipt' | 'record' | 'salts' | 'leaf' | 'checkpoint' | 'inclusion' | 'witness' | 'consistency',
     message: string,
   ) {
     super(message);

@@ -8,6 +8,8 @@ import { DEFAULT_RECORD_LIMITS } from '../../record/index.js';
 import { toBase64 } from '../../util/bytes.js';
 import { dataPaths, exists, initLog, loadKeys, openStore } from '../datadir.js';
 import { defaultOrigin } from '../origin.js';
+import { DEFAULT_SERVE_CONFIG, loadServeConfig } from '../config.js';
+import { WitnessPusher } from '../../log/witnesses.js';
 import { intFlag, parse, parseAddr } from '../usage.js';
 import type { Command } from '../usage.js';
 
@@ -30,6 +32,7 @@ Options:
   --batch-max-entries N      a sequencing pass starts at N pooled entries (default ${DEFAULT_SEQUENCER_OPTIONS.maxBatchEntries})
   --batch-max-delay-ms N     …or when the oldest pooled entry has waited N ms (default ${DEFAULT_SEQUENCER_OPTIONS.maxDelayMs})
   --max-pending N            pool capacity in entries; beyond it, 503 + Retry-After (default ${DEFAULT_SEQUENCER_OPTIONS.maxPendingEntries})
+  --config FILE              JSON settings: {"witnesses": [{"url", "verifier_key"}], "witness_push_interval_seconds": 5}
   -h, --help                 show this help`,
   async run(argv) {
     const { values } = parse(argv, {
@@ -40,7 +43,9 @@ Options:
       'batch-max-entries': { type: 'string' },
       'batch-max-delay-ms': { type: 'string' },
       'max-pending': { type: 'string' },
+      config: { type: 'string' },
     });
+    const config = values.config === undefined ? DEFAULT_SERVE_CONFIG : await loadServeConfig(values.config);
     const dir = values.data ?? './data';
     const { host, port } = parseAddr(values.addr ?? '127.0.0.1:8080');
     const limits = { ...DEFAULT_RECORD_LIMITS, maxRecordBytes: intFlag(values['max-record-bytes'], '--max-record-bytes', DEFAULT_RECORD_LIMITS.maxRecordBytes) };
@@ -77,6 +82,12 @@ Options:
       await store.close();
       throw e;
     }
+    const witnesses = new WitnessPusher({
+      source: log,
+      witnesses: config.witnesses,
+      intervalMs: config.witnessPushIntervalMs,
+      report: (line) => console.error(JSON.stringify({ time: new Date().toISOString(), ...line })),
+    });
     let stopping = false;
     const app = createApp({
       log,
@@ -86,6 +97,7 @@ Options:
       limits,
       maxBatchBytes,
       isStopping: () => stopping,
+      witnesses,
     });
     const server = await listen(app, host, port).catch(async (e: Error) => {
       await log.close();
@@ -98,6 +110,8 @@ Options:
       console.log(`  ${firstToken}`);
       console.log(`  more tokens: sealtrail token create --data ${dir} --role submitter --name NAME (with the server stopped)`);
     }
+    witnesses.start();
+    if (config.witnesses.length > 0) console.log(`sealtrail: pushing checkpoints to ${config.witnesses.length} witness(es) every ${config.witnessPushIntervalMs / 1000} s`);
     console.log(`sealtrail: serving ${log.origin} (tree size ${log.head.size}, ${auth.size} token${auth.size === 1 ? '' : 's'}) on ${server.url}`);
 
     return new Promise<number>((resolve) => {
@@ -110,6 +124,7 @@ Options:
         console.log(`sealtrail: ${signal}: no new entries; finishing the pass in progress`);
         void (async () => {
           await log.drain();
+          await witnesses.close();
           await server.close();
           await log.close();
           console.log(`sealtrail: stopped at tree size ${log.head.size}`);
