@@ -7,10 +7,11 @@ import { init } from './commands/init.js';
 import { serve } from './commands/serve.js';
 import { token } from './commands/token.js';
 import { verifyReceiptCommand } from './commands/verify-receipt.js';
+import { witness } from '../witness/cli.js';
 import { UsageError } from './usage.js';
 import type { Command } from './usage.js';
 
-const COMMANDS: readonly Command[] = [init, serve, token, verifyReceiptCommand];
+const COMMANDS: readonly Command[] = [init, serve, token, verifyReceiptCommand, witness];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -45,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`sealtrail: unknown command ${JSON.stringify(name)}\n\n${overview()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!command.hasSubcommands && (rest.includes('--help') || rest.includes('-h'))) {
     console.log(command.help);
     return 0;
   }

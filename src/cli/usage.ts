@@ -14,6 +14,8 @@ export interface Command {
   readonly name: string;
   readonly summary: string;
   readonly help: string;
+  /** A command with subcommands answers `--help` itself, so each subcommand shows its own help. */
+  readonly hasSubcommands?: boolean;
   run(argv: string[]): Promise<number>;
 }
 
