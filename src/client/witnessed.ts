@@ -7,7 +7,7 @@
 import { verifyConsistency } from '../merkle/index.js';
 import { NoteError, openCheckpoint, openNote } from '../note/index.js';
 import type { Checkpoint, NoteVerifier } from '../note/index.js';
-import { equalBytes, fromBase64 } from '../util/bytes.js';
+import { equalBytes, fromBase64, toHex } from '../util/bytes.js';
 import { ReceiptError } from './receipt.js';
 
 export interface Witnessed {
@@ -18,10 +18,14 @@ export interface Witnessed {
   readonly viaLaterCheckpoint: boolean;
 }
 
-/** Names of the given witnesses that validly cosigned `note`; a present but invalid one is an error. */
+/**
+ * Names of the distinct given witnesses that validly cosigned `note` (a witness that signed twice
+ * counts once); a present but invalid cosignature is an error.
+ */
 export function cosignersOf(note: string, witnesses: readonly NoteVerifier[]): string[] {
   try {
-    return openNote(note, witnesses).verified.map((s) => s.name);
+    const keys = new Map(openNote(note, witnesses).verified.map((s) => [`${s.name}+${toHex(s.keyId)}`, s.name]));
+    return [...keys.values()];
   } catch (e) {
     if (e instanceof NoteError && e.reason === 'noKnownSignature') return [];
     throw new ReceiptError('witness', `a witness cosignature does not verify: ${(e as Error).message}`);
@@ -72,7 +76,13 @@ export async function checkWitnessed(args: {
     }
   } else {
     const url = `${base}/ct/v1/get-sth-consistency?first=${own.size}&second=${latest.size}`;
-    const json = JSON.parse(await fetchText(url)) as { consistency?: unknown };
+    let json: { consistency?: unknown };
+    try {
+      json = JSON.parse(await fetchText(url, 'consistency')) as { consistency?: unknown };
+    } catch (e) {
+      if (e instanceof ReceiptError) throw e;
+      throw new ReceiptError('consistency', `${url} did not answer JSON: ${(e as Error).message}`);
+    }
     const proof = Array.isArray(json.consistency) ? json.consistency.map((h) => (typeof h === 'string' ? fromBase64(h) : undefined)) : undefined;
     if (!proof || proof.some((h) => h === undefined || h.length !== 32)) throw new ReceiptError('consistency', `${url} did not return a consistency proof`);
     try {
@@ -87,14 +97,14 @@ export async function checkWitnessed(args: {
   return { witnesses: cosigners, checkpoint: latest, viaLaterCheckpoint: true };
 }
 
-async function fetchText(url: string): Promise<string> {
+async function fetchText(url: string, step: 'witness' | 'consistency' = 'witness'): Promise<string> {
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   } catch (e) {
-    throw new ReceiptError('witness', `cannot fetch ${url}: ${(e as Error).message}`);
+    throw new ReceiptError(step, `cannot fetch ${url}: ${(e as Error).message}`);
   }
   const text = await res.text();
-  if (res.status !== 200) throw new ReceiptError('witness', `${url} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
+  if (res.status !== 200) throw new ReceiptError(step, `${url} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
   return text;
 }

@@ -74,6 +74,14 @@ describe('witness configuration', () => {
     for (const [config, message] of cases) expect(refusal(config)).toMatch(message);
   });
 
+  it('refuses a repeated anchor sink, naming it; a webhook URL may carry a query (its secret)', () => {
+    expect(refusal({ logs: [A], anchors: [{ type: 'file', path: 'a.jsonl' }, { type: 'file', path: 'a.jsonl' }] })).toMatch(/^anchors\[1\]: repeats anchors\[0\]/);
+    expect(refusal({ logs: [A], anchors: [{ type: 'webhook', url: 'http://h/x' }, { type: 'webhook', url: 'http://h/x' }] })).toMatch(/^anchors\[1\]: repeats anchors\[0\]/);
+    const config = parseWitnessConfig({ logs: [A], anchors: [{ type: 'webhook', url: 'https://hooks.example/in?key=s3cret' }] });
+    expect(config.anchors[0]).toEqual({ type: 'webhook', url: 'https://hooks.example/in?key=s3cret' });
+    expect(refusal({ logs: [{ ...A, url: 'http://127.0.0.1:8080/?x=1' }] })).toMatch(/query/);
+  });
+
   it('refuses a file that is not JSON, naming the file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sealtrail-config-'));
     try {

@@ -101,6 +101,13 @@ export function parseWitnessConfig(json: unknown): WitnessConfig {
   const anchorsValue = top['anchors'] ?? [];
   if (!Array.isArray(anchorsValue)) throw new ConfigError('anchors', 'must be an array of anchor sinks (types log, file, webhook)');
   const anchors = anchorsValue.map((value, i) => parseAnchor(value, `anchors[${i}]`));
+  const sinkIndex = new Map<string, number>();
+  anchors.forEach((a, i) => {
+    const identity = a.type === 'file' ? `file ${a.path}` : `${a.type} ${a.url}`;
+    const first = sinkIndex.get(identity);
+    if (first !== undefined) throw new ConfigError(`anchors[${i}]`, `repeats anchors[${first}] (${a.type === 'file' ? a.path : a.type + ' sink'})`);
+    sinkIndex.set(identity, i);
+  });
 
   return {
     logs,
@@ -144,7 +151,7 @@ function parseAnchor(value: unknown, at: string): AnchorSinkConfig {
     }
     case 'webhook': {
       onlyKeys(entry, ['type', 'url'], at);
-      return { type, url: httpUrl(entry['url'], `${at}.url`) };
+      return { type, url: httpUrl(entry['url'], `${at}.url`, true) };
     }
     default:
       throw new ConfigError(`${at}.type`, `must be "log", "file" or "webhook", got ${JSON.stringify(type)}`);
@@ -185,7 +192,8 @@ function string(value: unknown, at: string, what: string): string {
 }
 
 /** An http(s) base URL without query or fragment; returned without a trailing slash. */
-function httpUrl(value: unknown, at: string): string {
+/** An http(s) URL; a log's base URL takes no query (paths are appended), a webhook's may have one. */
+function httpUrl(value: unknown, at: string, allowQuery = false): string {
   const text = string(value, at, 'an http:// or https:// URL');
   let url: URL;
   try {
@@ -194,8 +202,8 @@ function httpUrl(value: unknown, at: string): string {
     throw new ConfigError(at, `${JSON.stringify(text)} is not a URL; give an http:// or https:// URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(at, `must be an http:// or https:// URL, got ${url.protocol}`);
-  if (url.search || url.hash) throw new ConfigError(at, 'must not have a query or fragment: paths are appended to it');
-  return text.replace(/\/+$/, '');
+  if (url.hash || (url.search && !allowQuery)) throw new ConfigError(at, 'must not have a query or fragment: paths are appended to it');
+  return allowQuery ? text : text.replace(/\/+$/, '');
 }
 
 function positive(value: unknown, at: string, fallback: number): number {
