@@ -14,6 +14,8 @@ import type { SequencerOptions } from '../src/log/sequencer.js';
 import { WitnessPusher } from '../src/log/witnesses.js';
 import type { WitnessConfig } from '../src/log/witnesses.js';
 import { logId } from '../src/note/index.js';
+import { Metrics, sequencerObserver, silentLogger } from '../src/observability/index.js';
+import type { Logger } from '../src/observability/index.js';
 import { DEFAULT_RECORD_LIMITS } from '../src/record/index.js';
 import type { RecordLimits } from '../src/record/index.js';
 import type { Role } from '../src/storage/types.js';
@@ -43,12 +45,14 @@ export interface StartOptions {
   readonly sequencer?: Partial<SequencerOptions>;
   readonly limits?: Partial<RecordLimits>;
   readonly maxBatchBytes?: number;
-  /** Tokens to create, by name → role (only when the log is created). */
-  readonly principals?: Record<string, Role>;
+  /** Tokens to create, by name → role, or role and tenant scope (only when the log is created). */
+  readonly principals?: Record<string, Role | { role: Role; tenants?: string[] }>;
   readonly now?: () => number;
   /** Witnesses the log pushes its checkpoints to. */
   readonly witnesses?: readonly WitnessConfig[];
   readonly witnessPushIntervalMs?: number;
+  /** Where request and error log lines go (silent by default). */
+  readonly logger?: Logger;
 }
 
 /** Creates (or reopens, with `dir`) a log and serves it on 127.0.0.1:0. */
@@ -60,15 +64,18 @@ export async function startLog(options: StartOptions = {}): Promise<TestLog> {
   if (owned) {
     await initLog(dir, options.origin ?? 'test.example/log');
     const store = await openStore(paths.db);
-    const principals: Record<string, Role> = options.principals ?? { alice: 'submitter', bob: 'submitter', carol: 'auditor' };
-    for (const [name, role] of Object.entries(principals)) {
-      tokens[name] = await createToken(store, { name, role, createdAt: 0 });
+    const principals = options.principals ?? { alice: 'submitter', bob: 'submitter', carol: 'auditor' };
+    for (const [name, spec] of Object.entries(principals)) {
+      const { role, tenants } = typeof spec === 'string' ? { role: spec, tenants: undefined } : spec;
+      tokens[name] = await createToken(store, { name, role, createdAt: 0, ...(tenants ? { tenants } : {}) });
     }
     await store.close();
   }
   const { signer, verifier, verifierKey } = await loadKeys(dir);
   const store = await openStore(paths.db);
-  const log = await Log.open({ store, signer, verifier, sequencer: options.sequencer, now: options.now });
+  const logger = options.logger ?? silentLogger();
+  const metrics = new Metrics({ processMetrics: false });
+  const log = await Log.open({ store, signer, verifier, sequencer: options.sequencer, now: options.now, observer: sequencerObserver(metrics, logger) });
   const auth = await Authenticator.load(store);
   const pusher = new WitnessPusher({ source: log, witnesses: options.witnesses ?? [], intervalMs: options.witnessPushIntervalMs ?? 200, timeoutMs: 2000 });
   const app = createApp({
@@ -82,6 +89,8 @@ export async function startLog(options: StartOptions = {}): Promise<TestLog> {
       throw e;
     },
     witnesses: pusher,
+    metrics,
+    logger,
   });
   const server: RunningServer = await listen(app, '127.0.0.1', 0);
   pusher.start();

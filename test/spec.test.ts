@@ -158,13 +158,14 @@ function parseOpenApi(text: string): Spec {
 
 const spec = parseOpenApi(OPENAPI);
 
-/** The app registers the four tlog-tiles forms as one wildcard route. */
-const routeKeyOf = (operation: string): string => operation.replace(/^(\w+) \/tile\/.*$/, '$1 /tile/*');
+/** The app registers the four tlog-tiles forms as one wildcard route; other path parameters are Hono's `:name`. */
+const routeKeyOf = (operation: string): string => operation.replace(/^(\w+) \/tile\/.*$/, '$1 /tile/*').replace(/\{(\w+)\}/g, ':$1');
 
 const TEMPLATE_PARTS: Record<string, string> = {
   '{L}': '(?:0|[1-9][0-9]*)',
   '{N}': '(?:x[0-9]{3}/){0,5}[0-9]{3}',
   '{W}': '[1-9][0-9]*',
+  '{index}': '[^/]+',
 };
 
 /** The documented operation a concrete request falls under, or undefined. */
@@ -173,7 +174,7 @@ function operationFor(method: string, url: string): { key: string; statuses: Map
   const matches = [...spec.operations].filter(([key]) => {
     const [m, template] = key.split(' ') as [string, string];
     if (m !== method) return false;
-    const source = template.replace(/[.]/g, '\\.').replace(/\{[LNW]\}/g, (p) => TEMPLATE_PARTS[p]!);
+    const source = template.replace(/[.]/g, '\\.').replace(/\{(?:[LNW]|index)\}/g, (p) => TEMPLATE_PARTS[p]!);
     return new RegExp(`^${source}$`).test(pathname);
   });
   if (matches.length > 1) throw new Error(`${method} ${pathname} matches ${matches.length} documented paths`);
@@ -484,6 +485,20 @@ describe('real requests get only what the spec documents', () => {
     await probe({ path: '/tile/entries/000' }, { status: 200 });
     await probe({ path: '/tile/0/000.p/255' }, { status: 200 });
     await probe({ path: '/tile/1/000.p/1' }, { status: 200 });
+  });
+
+  it('record reads', async () => {
+    const { auditor, submitter } = built.tokens;
+    await probe({ path: '/v1/records/0', token: auditor }, { status: 200 });
+    await probe({ path: '/v1/records/0', token: submitter }, { status: 403, code: 'forbidden' });
+    await probe({ path: '/v1/records/0' }, { status: 401, code: 'unauthorized' });
+    await probe({ path: '/v1/records/01', token: auditor }, { status: 400, code: 'malformed' });
+    await probe({ path: '/v1/records/99999', token: auditor }, { status: 404, code: 'notFound' });
+    await probe({ path: '/v1/records?event_id=e1', token: auditor }, { status: 200 });
+    await probe({ path: '/v1/records?event_id=nope', token: auditor }, { status: 404, code: 'notFound' });
+    await probe({ path: '/v1/records', token: auditor }, { status: 400, code: 'malformed' });
+    await probe({ path: '/v1/records?event_id=e1', token: submitter }, { status: 403, code: 'forbidden' });
+    await probe({ path: '/v1/records?event_id=e1' }, { status: 401, code: 'unauthorized' });
   });
 
   it('unknown paths and methods are 404 notFound', async () => {

@@ -3,6 +3,7 @@
  * The HTTP API (PROTOCOL §5; spec/openapi.yaml). Handlers are thin: parse, call the log, format.
  */
 import { Hono } from 'hono';
+import type { Context } from 'hono';
 import type { Authenticator } from '../auth/tokens.js';
 import { Log } from '../log/log.js';
 import type { PreparedRecord } from '../log/sequencer.js';
@@ -13,7 +14,11 @@ import type { RecordField, RecordLimits } from '../record/index.js';
 import { toBase64 } from '../util/bytes.js';
 import { LogError } from '../util/errors.js';
 import { errorResponse, onError } from './errors.js';
+import { Metrics, silentLogger } from '../observability/index.js';
+import type { Logger } from '../observability/index.js';
+import { notePrincipal, observeRequests, requestIdOf, routeOf } from './observability.js';
 import { hashParam, readBody, uintParam } from './params.js';
+import { registerRecordRoutes } from './records.js';
 
 export interface ApiOptions {
   readonly log: Log;
@@ -24,8 +29,18 @@ export interface ApiOptions {
   readonly limits: RecordLimits;
   /** Largest add-entries body, in bytes. */
   readonly maxBatchBytes: number;
-  /** Where unexpected errors are reported (never a record value or a token). */
-  readonly report?: (error: Error) => void;
+  /**
+   * Where unexpected errors (500s) are reported, with the request they happened in; by default the
+   * logger, at level error (never a record value or a token).
+   */
+  readonly report?: (error: Error, c: Context) => void;
+  /**
+   * Metrics for `GET /metrics`. Pass the instance whose `sequencer` observer the Log was opened
+   * with, so that pass metrics appear; by default a fresh one without them or process metrics.
+   */
+  readonly metrics?: Metrics;
+  /** Request log lines and internal errors; silent by default. */
+  readonly logger?: Logger;
   /** True once the server has begun to shut down: /readyz turns 503 so balancers drain it. */
   readonly isStopping?: () => boolean;
   /** Configured witnesses: /checkpoint serves their newest cosigned checkpoint, /v1/log lists them. */
@@ -36,19 +51,38 @@ const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
 export function createApp(options: ApiOptions): Hono {
   const { log, auth, limits } = options;
-  const report = options.report ?? ((e: Error) => console.error('sealtrail: internal error:', e));
+  const metrics = options.metrics ?? new Metrics({ processMetrics: false });
+  const logger = options.logger ?? silentLogger();
+  const report =
+    options.report ??
+    ((err: Error, c: Context) => logger.error({ err, req_id: requestIdOf(c), method: c.req.method, route: routeOf(c) }, 'internal error'));
   const isStopping = options.isStopping ?? (() => false);
+  const witnesses = options.witnesses;
   const app = new Hono();
+  metrics.watch({
+    treeSize: () => log.head.size,
+    pendingEntries: () => log.pendingEntries,
+    ...(witnesses ? { witnesses: () => witnesses.status() } : {}),
+  });
 
+  // First, so that every request (errors and unknown paths included) gets an id, a latency and a log line.
+  app.use('*', observeRequests(metrics, logger));
   app.onError((error, c) => onError(error, c, report));
   app.notFound((c) =>
     errorResponse(c, new LogError('notFound', `no such endpoint: ${c.req.method} ${new URL(c.req.url).pathname} (see spec/openapi.yaml)`)),
   );
 
+  // Prometheus text (spec/formats.md §17). Public like the other reads: counts, sizes and
+  // latencies, no record data.
+  app.get('/metrics', async (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType });
+  });
+
   // ---- RFC 6962-shaped submission ----
 
   app.post('/ct/v1/add-entry', async (c) => {
-    const principal = auth.authenticate(c.req.header('authorization'), ['submitter']);
+    const principal = notePrincipal(c, auth.authenticate(c.req.header('authorization'), ['submitter']));
     const body = await readBody(c, limits.maxRecordBytes, 'the record');
     const fields = parseRecord(body, limits);
     const header = c.req.header('idempotency-key');
@@ -61,7 +95,7 @@ export function createApp(options: ApiOptions): Hono {
   });
 
   app.post('/ct/v1/add-entries', async (c) => {
-    const principal = auth.authenticate(c.req.header('authorization'), ['submitter']);
+    const principal = notePrincipal(c, auth.authenticate(c.req.header('authorization'), ['submitter']));
     if (c.req.header('idempotency-key') !== undefined) {
       throw new LogError('malformed', "add-entries takes no Idempotency-Key header: each record's event_id serves as its key");
     }
@@ -139,6 +173,7 @@ export function createApp(options: ApiOptions): Hono {
       witnesses: options.witnesses?.status() ?? [],
     }),
   );
+  registerRecordRoutes(app, { log, auth });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) =>

@@ -37,9 +37,13 @@ export function errorResponse(c: Context, error: LogError): Response {
   return c.json({ error_code: error.code, error_message: error.message }, STATUS[error.code]);
 }
 
-/** Maps anything thrown by a handler. Only a bug in the log itself reaches the 500 branch. */
-export function onError(error: Error, c: Context, report: (error: Error) => void): Response {
+/**
+ * Maps anything thrown by a handler. Only a bug in the log itself reaches the 500 branch, which
+ * reports the error with the request's context (its id and route; never its body) and answers
+ * generically: the client learns nothing of the log's internals.
+ */
+export function onError(error: Error, c: Context, report: (error: Error, c: Context) => void): Response {
   if (error instanceof LogError) return errorResponse(c, error);
-  report(error);
+  report(error, c);
   return c.json({ error_code: 'internal', error_message: 'the log failed to handle this request; it has been reported' }, 500);
 }

@@ -16,9 +16,18 @@ function single(c: Context, name: string): string {
   return values[0]!;
 }
 
+/** A query parameter given exactly once, as text (possibly empty). */
+export function stringParam(c: Context, name: string): string {
+  return single(c, name);
+}
+
 /** A non-negative decimal integer up to 2^53-1, without sign, leading zeros or spaces. */
 export function uintParam(c: Context, name: string): number {
-  const text = single(c, name);
+  return parseUint(single(c, name), name);
+}
+
+/** `text` (a query parameter or a path segment named `name`) as a uintParam reads it. */
+export function parseUint(text: string, name: string): number {
   const value = Number(text);
   if (!DECIMAL_RE.test(text) || !Number.isSafeInteger(value)) {
     throw new LogError('malformed', `${name} must be a decimal integer from 0 to 9007199254740991, got ${JSON.stringify(text.slice(0, 40))}`);

@@ -8,6 +8,7 @@ import { equalBytes, utf8 } from '../util/bytes.js';
 import { LogError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import type { LogStore, Principal, Role } from '../storage/types.js';
+import { checkTenant } from './scope.js';
 
 export const ROLES: readonly Role[] = ['submitter', 'auditor', 'admin'];
 const TOKEN_RE = /^st_[A-Za-z0-9_-]{43}$/;
@@ -26,10 +27,25 @@ export function hashToken(token: string): Uint8Array {
   return sha256(utf8(token));
 }
 
+/** Why `tenants` cannot scope a token of `role`, or undefined if it can (undefined tenants: unscoped). */
+export function checkScope(role: Role, tenants: readonly string[] | undefined): string | undefined {
+  if (tenants === undefined) return undefined;
+  // A scope limits reads; a submitter reads nothing, and a scope it ignored would mislead.
+  if (role === 'submitter') return 'a submitter token cannot be scoped to tenants: scopes limit record reads (roles auditor and admin)';
+  if (tenants.length === 0) return 'a scoped token names at least one tenant (leave the scope out for every tenant)';
+  for (const t of tenants) {
+    const problem = checkTenant(t);
+    if (problem) return `tenant ${JSON.stringify(t)}: ${problem}`;
+  }
+  return undefined;
+}
+
 /** Creates a token for `principal`, stores its hash, and returns the token (shown once, never stored). */
 export async function createToken(store: LogStore, principal: Principal): Promise<string> {
   const problem = checkPrincipalName(principal.name);
   if (problem) throw new RangeError(`bad token name ${JSON.stringify(principal.name)}: ${problem}`);
+  const scopeProblem = checkScope(principal.role, principal.tenants);
+  if (scopeProblem) throw new RangeError(`bad tenant scope: ${scopeProblem}`);
   const token = `st_${randomBytes(32).toString('base64url')}`;
   await store.putPrincipal(hashToken(token), principal);
   return token;

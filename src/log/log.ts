@@ -24,7 +24,7 @@ import { RightEdge } from './edge.js';
 import { formatReceipt } from './receipt.js';
 import type { Receipt } from './receipt.js';
 import { DEFAULT_SEQUENCER_OPTIONS, Sequencer } from './sequencer.js';
-import type { PreparedRecord, SequencedEntry, SequencerOptions } from './sequencer.js';
+import type { PreparedRecord, SequencedEntry, SequencerObserver, SequencerOptions } from './sequencer.js';
 import { TileCache } from './tiles.js';
 
 /** get-entries returns at most this many entries per call (PROTOCOL §5). */
@@ -37,6 +37,8 @@ export interface LogOptions {
   readonly verifier: NoteVerifier;
   readonly now?: () => number;
   readonly sequencer?: Partial<SequencerOptions>;
+  /** Told about sequencing passes and pushback (metrics, logs). */
+  readonly observer?: SequencerObserver;
 }
 
 export class Log {
@@ -52,6 +54,7 @@ export class Log {
     signer: NoteSigner,
     now: () => number,
     options: SequencerOptions,
+    observer: SequencerObserver | undefined,
   ) {
     this.published = head;
     this.tiles = new TileCache(store);
@@ -68,6 +71,7 @@ export class Log {
           this.tiles.publish(p.edge.published(), p.completed);
           this.published = p.head;
         },
+        observer,
       },
       options,
     );
@@ -109,7 +113,7 @@ export class Log {
       );
     }
     const sequencer = { ...DEFAULT_SEQUENCER_OPTIONS, ...options.sequencer };
-    return new Log(store, meta.origin, head, edge, signer, options.now ?? Date.now, sequencer);
+    return new Log(store, meta.origin, head, edge, signer, options.now ?? Date.now, sequencer, options.observer);
   }
 
   /** The latest published tree head. */
@@ -207,6 +211,24 @@ export class Log {
     if (start >= size) throw new LogError('startUnknown', `start ${start} is not below the current tree size ${size}`);
     const last = Math.min(end, size - 1, start + MAX_ENTRIES_PER_READ - 1);
     return this.store.readEntries(start, last - start + 1);
+  }
+
+  /**
+   * The stored values and salts of entry `index` of the tree of `treeSize` (a published size), or
+   * undefined beyond it: an entry of a pass not yet published is never read.
+   */
+  async storedRecord(index: number, treeSize: number): Promise<StoredField[] | undefined> {
+    if (index >= Math.min(treeSize, this.published.size)) return undefined;
+    const fields = await this.store.readRecord(index);
+    if (!fields) throw new Error(`the record of entry ${index} is missing from the store`);
+    return fields;
+  }
+
+  /** Indices below `treeSize` (a published size) whose record has this top-level string event_id, in log order. */
+  async indicesByEventId(eventId: string, treeSize: number, limit: number): Promise<number[]> {
+    const size = Math.min(treeSize, this.published.size);
+    // The index may hold keys of a pass being committed (beyond the published size): skip them.
+    return (await this.store.findByEventId(eventId, limit)).filter((i) => i < size);
   }
 
   /**

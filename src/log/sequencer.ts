@@ -85,6 +85,22 @@ export interface SequencerDeps {
   readonly edge: RightEdge;
   /** Called after a pass is durable, before any waiting request is answered. */
   readonly onPublish: (published: Published) => void;
+  /** Told about passes and pushback, for metrics and logs; optional. */
+  readonly observer?: SequencerObserver;
+}
+
+/**
+ * What the sequencer reports about its own work. Plain numbers and errors, so that the sequencer
+ * imports no metrics or logging library (src/observability implements it). Called synchronously:
+ * an implementation must be cheap and must not throw.
+ */
+export interface SequencerObserver {
+  /** A pass ended: `appended` new entries (0 if it held only repeats or refusals) made durable and published in `seconds`. */
+  passed(appended: number, seconds: number): void;
+  /** A pass failed as a whole: nothing of it was published, and every submission in it got `error`. */
+  failed(error: unknown): void;
+  /** A submission of `entries` records was refused with `overloaded` (503, pushback): the pool was full. */
+  refused(entries: number): void;
 }
 
 export class Sequencer {
@@ -117,6 +133,7 @@ export class Sequencer {
     if (this.closed) return Promise.reject(new LogError('shutdown', 'the log is shutting down; retry against the restarted server', 5));
     // An empty pool always takes a submission, however large, so every batch can get in.
     if (this.pooledEntries > 0 && this.pooledEntries + records.length > this.options.maxPendingEntries) {
+      this.deps.observer?.refused(records.length);
       return Promise.reject(
         new LogError('overloaded', `the log is at capacity (${this.pooledEntries} records waiting); retry shortly`, 1),
       );
@@ -177,6 +194,7 @@ export class Sequencer {
 
   /** One sequencing pass. Never throws: every submission is resolved or rejected. */
   private async pass(batch: Submission[]): Promise<void> {
+    const started = this.deps.observer ? performance.now() : 0;
     try {
       // 1. Deduplicate. Idempotency keys are looked up here, by the single writer, so no two passes
       //    can both decide a key is new. Crash here: nothing written, nobody answered.
@@ -203,7 +221,7 @@ export class Sequencer {
       const { edge, changed, completed } = this.edge.extend(leafHashes);
       const head = this.sign(edge.size, edge.root(), time);
 
-      // 4. Commit point: entries, records, leaf index, idempotency keys, tiles and the signed tree head
+      // 4. Commit point: entries, records, leaf index, idempotency keys, event_id index, tiles and the signed tree head
       //    in one synced batch. A crash before it returns leaves all of it or none of it (LevelDB
       //    replays whole batches from its log); start-up reads the tree head and rebuilds the edge from
       //    the tiles written in the same batch.
@@ -224,6 +242,10 @@ export class Sequencer {
         this.deps.onPublish({ head, edge, completed });
       }
 
+      // The pass's duration ends here, at publication; the observer hears of it only after the answers
+      // below, so that nothing it does can delay them (or, should it throw, fail a durable pass).
+      const seconds = this.deps.observer ? (performance.now() - started) / 1000 : 0;
+
       // 6. Answer the waiting requests.
       let next = 0;
       for (const d of decided) {
@@ -234,6 +256,7 @@ export class Sequencer {
         });
         d.submission.resolve(entries);
       }
+      this.deps.observer?.passed(leafInputs.length, seconds);
     } catch (error) {
       // The batch failed as a whole (the store refused the write, most likely). Nothing of it was
       // published; every waiting request gets the error, and the next pass starts from the old head.
@@ -242,6 +265,7 @@ export class Sequencer {
           ? error
           : new LogError('storage', `the log could not store this pass (${(error as Error).message}); nothing was logged, retry shortly`, 1);
       for (const s of batch) s.reject(failure);
+      this.deps.observer?.failed(error);
     }
   }
 

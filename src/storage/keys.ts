@@ -12,6 +12,7 @@
  * | `h`    | `h` + 32-byte leaf hash          | uint64 index                                |
  * | `i`    | `i` + SHA-256(submitter 0x00 key) | idempotency: uint64 index + request digest  |
  * | `k`    | `k` + 32-byte token hash         | the token's principal                       |
+ * | `x`    | `x` + SHA-256(event_id) + uint64 index | empty: the entry's record has that event_id |
  */
 
 import { createHash } from 'node:crypto';
@@ -22,6 +23,7 @@ const RECORD = 0x72; // 'r'
 const LEAF_HASH = 0x68; // 'h'
 const IDEMPOTENCY = 0x69; // 'i'
 const TOKEN = 0x6b; // 'k'
+const EVENT_ID = 0x78; // 'x'
 
 export const STATE_KEY = Buffer.from('mstate');
 export const LOG_META_KEY = Buffer.from('mlog');
@@ -77,3 +79,25 @@ export function tokenKey(tokenHash: Uint8Array): Buffer {
 }
 
 export const TOKEN_RANGE = { gte: Buffer.of(TOKEN), lt: Buffer.of(TOKEN + 1) };
+
+/**
+ * One key per entry whose record has a top-level string `event_id`: the prefix of a given event_id
+ * is fixed-size whatever its length, and the entry index after it makes a range scan over the prefix
+ * list every entry with that event_id in log order (several submitters may reuse one event_id).
+ */
+export function eventIdKey(eventId: string, index: number): Buffer {
+  const key = Buffer.allocUnsafe(41);
+  eventIdPrefix(eventId).copy(key);
+  writeUint64(key, 33, index);
+  return key;
+}
+
+/** The range holding every eventIdKey of `eventId`. */
+export function eventIdRange(eventId: string): { gte: Buffer; lte: Buffer } {
+  const prefix = eventIdPrefix(eventId);
+  return { gte: prefix, lte: Buffer.concat([prefix, Buffer.alloc(8, 0xff)]) };
+}
+
+function eventIdPrefix(eventId: string): Buffer {
+  return Buffer.concat([Buffer.of(EVENT_ID), createHash('sha256').update(eventId, 'utf8').digest()]);
+}

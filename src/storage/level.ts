@@ -14,6 +14,7 @@ import type {
   PassWrite,
   Principal,
   StoredField,
+  StoredPrincipal,
   TreeHead,
 } from './types.js';
 import {
@@ -21,6 +22,8 @@ import {
   STATE_KEY,
   TOKEN_RANGE,
   entryKey,
+  eventIdKey,
+  eventIdRange,
   idempotencyKey,
   leafHashKey,
   readUint64,
@@ -32,6 +35,8 @@ import {
 
 type Db = Level<Buffer, Buffer>;
 type BatchOp = { type: 'put'; key: Buffer; value: Buffer };
+
+const EMPTY = Buffer.alloc(0);
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 
@@ -88,15 +93,33 @@ function decodeRecord(value: Uint8Array): StoredField[] {
   });
 }
 
+/**
+ * `[name, role, createdAt]` for a principal that reads every tenant (the only form before tenant
+ * scopes existed, so such tokens keep their meaning), `[name, role, createdAt, [tenant, …]]` for a
+ * scoped one.
+ */
 function encodePrincipal(p: Principal): Buffer {
-  return encode([p.name, p.role, p.createdAt]);
+  const base: Dcbor[] = [p.name, p.role, p.createdAt];
+  return encode(p.tenants === undefined ? base : [...base, [...p.tenants]]);
 }
 
 function decodePrincipal(value: Uint8Array): Principal {
-  const [name, role, createdAt] = decodeArray(value, 'a token', 3);
+  const decoded = decodeArray(value, 'a token');
+  if (decoded.length !== 3 && decoded.length !== 4) damaged('a token');
+  const [name, role, createdAt, tenants] = decoded;
   const r = str(role, 'a token');
   if (r !== 'submitter' && r !== 'auditor' && r !== 'admin') damaged('a token');
-  return { name: str(name, 'a token'), role: r, createdAt: num(createdAt, 'a token') };
+  const principal: Principal = { name: str(name, 'a token'), role: r, createdAt: num(createdAt, 'a token') };
+  if (tenants === undefined) return principal;
+  if (!Array.isArray(tenants)) damaged('a token');
+  return { ...principal, tenants: (tenants as readonly Dcbor[]).map((t) => str(t, 'a token')) };
+}
+
+/** The record's top-level string `event_id`, as PROTOCOL §5 reads it for idempotency. */
+function eventIdOf(fields: readonly StoredField[]): string | undefined {
+  const field = fields.find((f) => f.name === 'event_id');
+  // The canonical (RFC 8785) text of a string starts with a quote, and JSON.parse reads it back exactly.
+  return field !== undefined && field.jcs.charCodeAt(0) === 0x22 ? (JSON.parse(field.jcs) as string) : undefined;
 }
 
 function encodeIndex(index: number): Buffer {
@@ -143,6 +166,8 @@ export class LevelStore implements LogStore {
       ops.push({ type: 'put', key: entryKey(index), value: asBuffer(pass.leafInputs[i]!) });
       ops.push({ type: 'put', key: leafHashKey(pass.leafHashes[i]!), value: encodeIndex(index) });
       ops.push({ type: 'put', key: recordKey(index), value: encodeRecord(pass.records[i]!) });
+      const eventId = eventIdOf(pass.records[i]!);
+      if (eventId !== undefined) ops.push({ type: 'put', key: eventIdKey(eventId, index), value: EMPTY });
     }
     for (const { submitter, key, record } of pass.idempotency) {
       const value = Buffer.allocUnsafe(40);
@@ -187,16 +212,28 @@ export class LevelStore implements LogStore {
     return values.map((v) => (v === undefined ? undefined : { index: readUint64(v, 0), requestDigest: v.subarray(8, 40) }));
   }
 
+  async findByEventId(eventId: string, limit: number): Promise<number[]> {
+    const keys = await this.db.keys({ ...eventIdRange(eventId), limit }).all();
+    return keys.map((k) => readUint64(k, 33));
+  }
+
   async putPrincipal(tokenHash: Uint8Array, principal: Principal): Promise<void> {
     await this.db.put(tokenKey(tokenHash), encodePrincipal(principal), { sync: true });
   }
 
-  async listPrincipals(): Promise<{ tokenHash: Uint8Array; principal: Principal }[]> {
-    const out: { tokenHash: Uint8Array; principal: Principal }[] = [];
+  async listPrincipals(): Promise<StoredPrincipal[]> {
+    const out: StoredPrincipal[] = [];
     for await (const [key, value] of this.db.iterator(TOKEN_RANGE)) {
       out.push({ tokenHash: key.subarray(1), principal: decodePrincipal(value) });
     }
     return out;
+  }
+
+  async deletePrincipals(tokenHashes: readonly Uint8Array[]): Promise<void> {
+    await this.db.batch(
+      tokenHashes.map((h) => ({ type: 'del' as const, key: tokenKey(h) })),
+      { sync: true },
+    );
   }
 
   async close(): Promise<void> {

@@ -41,6 +41,17 @@ export interface Principal {
   readonly name: string;
   readonly role: Role;
   readonly createdAt: number;
+  /**
+   * The tenants (a record's top-level string `tenant_id`) whose records this principal may read;
+   * undefined means every tenant. Scopes only reads: a record outside them reads as missing.
+   */
+  readonly tenants?: readonly string[];
+}
+
+/** A stored principal with the hash of its token (the store never sees the token itself). */
+export interface StoredPrincipal {
+  readonly tokenHash: Uint8Array;
+  readonly principal: Principal;
 }
 
 /** Everything one sequencing pass writes. The store writes it in one synced batch, or not at all. */
@@ -77,8 +88,17 @@ export interface LogStore {
   findLeafIndex(leafHash: Uint8Array): Promise<number | undefined>;
   readIdempotency(keys: readonly { submitter: string; key: string }[]): Promise<(IdempotencyRecord | undefined)[]>;
 
+  /**
+   * Indices of the entries whose record has this top-level string `event_id`, in log order, at
+   * most `limit` of them. May include entries of a pass being committed but not yet published:
+   * readers filter by the published tree size.
+   */
+  findByEventId(eventId: string, limit: number): Promise<number[]>;
+
   putPrincipal(tokenHash: Uint8Array, principal: Principal): Promise<void>;
-  listPrincipals(): Promise<{ tokenHash: Uint8Array; principal: Principal }[]>;
+  listPrincipals(): Promise<StoredPrincipal[]>;
+  /** Removes the principals of these token hashes (revocation), durably. */
+  deletePrincipals(tokenHashes: readonly Uint8Array[]): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -10,7 +10,8 @@ import { dataPaths, exists, initLog, loadKeys, openStore } from '../datadir.js';
 import { defaultOrigin } from '../origin.js';
 import { DEFAULT_SERVE_CONFIG, loadServeConfig } from '../config.js';
 import { WitnessPusher } from '../../log/witnesses.js';
-import { intFlag, parse, parseAddr } from '../usage.js';
+import { LOG_LEVELS, Metrics, createLogger, isLogLevel, sequencerObserver } from '../../observability/index.js';
+import { UsageError, intFlag, parse, parseAddr } from '../usage.js';
 import type { Command } from '../usage.js';
 
 const DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024;
@@ -33,6 +34,7 @@ Options:
   --batch-max-delay-ms N     …or when the oldest pooled entry has waited N ms (default ${DEFAULT_SEQUENCER_OPTIONS.maxDelayMs})
   --max-pending N            pool capacity in entries; beyond it, 503 + Retry-After (default ${DEFAULT_SEQUENCER_OPTIONS.maxPendingEntries})
   --config FILE              JSON settings: {"witnesses": [{"url", "verifier_key"}], "witness_push_interval_seconds": 5}
+  --log-level LEVEL          JSON log lines on stderr at LEVEL or above: ${LOG_LEVELS.join(', ')} (default info)
   -h, --help                 show this help`,
   async run(argv) {
     const { values } = parse(argv, {
@@ -44,7 +46,10 @@ Options:
       'batch-max-delay-ms': { type: 'string' },
       'max-pending': { type: 'string' },
       config: { type: 'string' },
+      'log-level': { type: 'string' },
     });
+    const level = values['log-level'] ?? 'info';
+    if (!isLogLevel(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
     const config = values.config === undefined ? DEFAULT_SERVE_CONFIG : await loadServeConfig(values.config);
     const dir = values.data ?? './data';
     const { host, port } = parseAddr(values.addr ?? '127.0.0.1:8080');
@@ -71,12 +76,15 @@ Options:
       console.log(`  origin:       ${origin}`);
     }
 
+    // JSON log lines go to stderr; the human-readable lines below stay on stdout, where scripts read them.
+    const logger = createLogger(level);
+    const metrics = new Metrics();
     const { signer, verifier, verifierKey } = await loadKeys(dir);
     const store = await openStore(paths.db);
     let log: Log;
     let auth: Authenticator;
     try {
-      log = await Log.open({ store, signer, verifier, sequencer });
+      log = await Log.open({ store, signer, verifier, sequencer, observer: sequencerObserver(metrics, logger) });
       auth = await Authenticator.load(store);
     } catch (e) {
       await store.close();
@@ -86,7 +94,7 @@ Options:
       source: log,
       witnesses: config.witnesses,
       intervalMs: config.witnessPushIntervalMs,
-      report: (line) => console.error(JSON.stringify({ time: new Date().toISOString(), ...line })),
+      report: ({ level: _level, msg, ...fields }) => logger.warn(fields, String(msg)),
     });
     let stopping = false;
     const app = createApp({
@@ -98,6 +106,8 @@ Options:
       maxBatchBytes,
       isStopping: () => stopping,
       witnesses,
+      metrics,
+      logger,
     });
     const server = await listen(app, host, port).catch(async (e: Error) => {
       await log.close();
@@ -113,21 +123,26 @@ Options:
     witnesses.start();
     if (config.witnesses.length > 0) console.log(`sealtrail: pushing checkpoints to ${config.witnesses.length} witness(es) every ${config.witnessPushIntervalMs / 1000} s`);
     console.log(`sealtrail: serving ${log.origin} (tree size ${log.head.size}, ${auth.size} token${auth.size === 1 ? '' : 's'}) on ${server.url}`);
+    logger.info({ origin: log.origin, tree_size: log.head.size, url: server.url, witnesses: config.witnesses.length }, 'serving');
 
     return new Promise<number>((resolve) => {
       const shutdown = (signal: string): void => {
         if (stopping) {
           console.error(`sealtrail: ${signal} again, exiting without waiting`);
+          logger.flush();
           process.exit(1);
         }
         stopping = true;
         console.log(`sealtrail: ${signal}: no new entries; finishing the pass in progress`);
+        logger.info({ signal, tree_size: log.head.size, pending_entries: log.pendingEntries }, 'stopping');
         void (async () => {
           await log.drain();
           await witnesses.close();
           await server.close();
           await log.close();
           console.log(`sealtrail: stopped at tree size ${log.head.size}`);
+          logger.info({ tree_size: log.head.size }, 'stopped');
+          logger.flush();
           resolve(0);
         })();
       };
