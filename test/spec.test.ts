@@ -501,6 +501,14 @@ describe('real requests get only what the spec documents', () => {
     await probe({ path: '/v1/records?event_id=e1' }, { status: 401, code: 'unauthorized' });
   });
 
+  it('live stream refusals (the 200 is an endless event stream: test/stream.test.ts)', async () => {
+    const { auditor, submitter } = built.tokens;
+    await probe({ path: '/v1/stream?filter=' + encodeURIComponent('a=b OR'), token: auditor }, { status: 400, code: 'malformed' });
+    await probe({ path: '/v1/stream?filter=a%3Db' }, { status: 401, code: 'unauthorized' });
+    await probe({ path: '/v1/stream', token: 'st_' + 'A'.repeat(43) }, { status: 401, code: 'unauthorized' });
+    await probe({ path: '/v1/stream', token: submitter }, { status: 403, code: 'forbidden' });
+  });
+
   it('unknown paths and methods are 404 notFound', async () => {
     for (const [method, path] of [['GET', '/nope'], ['GET', '/checkpoint/'], ['POST', '/ct/v1/get-sth'], ['GET', '/ct/v1/add-entry']] as const) {
       const res = await built.app.request(path, { method });
@@ -515,6 +523,7 @@ describe('real requests get only what the spec documents', () => {
     await probe({ path: '/ct/v1/add-entry', token: built.tokens.submitter, body: '{"a":1}' }, { status: 503, code: 'shutdown' });
     await probe({ path: '/ct/v1/add-entries', token: built.tokens.submitter, body: '[{"a":1}]' }, { status: 503, code: 'shutdown' });
     await probe({ path: '/readyz' }, { status: 503 });
+    await probe({ path: '/v1/stream' }, { status: 503, code: 'shutdown' });
   });
 });
 

@@ -19,6 +19,7 @@ import type { Logger } from '../observability/index.js';
 import { notePrincipal, observeRequests, requestIdOf, routeOf } from './observability.js';
 import { hashParam, readBody, uintParam } from './params.js';
 import { registerRecordRoutes } from './records.js';
+import { registerStreamRoute } from './stream.js';
 
 export interface ApiOptions {
   readonly log: Log;
@@ -174,6 +175,7 @@ export function createApp(options: ApiOptions): Hono {
     }),
   );
   registerRecordRoutes(app, { log, auth });
+  registerStreamRoute(app, { log, auth });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) =>

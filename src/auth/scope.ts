@@ -5,7 +5,8 @@
  * tenant at all) does not exist: readers answer exactly as they would for a missing record, so that
  * a scope reveals nothing about other tenants, not even that they have records.
  */
-import type { Principal, StoredField } from '../storage/types.js';
+import type { Principal, StoredRecordField } from '../storage/types.js';
+import { storedString } from '../storage/types.js';
 
 const MAX_TENANT_BYTES = 256;
 // No control characters (C0, DEL, C1): tenant names are printed by `sealtrail token list`. No lone
@@ -22,10 +23,8 @@ export function checkTenant(tenant: string): string | undefined {
 }
 
 /** The record's top-level string `tenant_id`, or undefined if it has none (or not a string). */
-export function tenantOf(fields: readonly StoredField[]): string | undefined {
-  const field = fields.find((f) => f.name === 'tenant_id');
-  // The canonical (RFC 8785) text of a string starts with a quote, and JSON.parse reads it back exactly.
-  return field !== undefined && field.jcs.charCodeAt(0) === 0x22 ? (JSON.parse(field.jcs) as string) : undefined;
+export function tenantOf(fields: readonly StoredRecordField[]): string | undefined {
+  return storedString(fields, 'tenant_id');
 }
 
 /** True if `principal` may read a record of `tenant` (undefined: a record without a tenant). */

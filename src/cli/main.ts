@@ -3,15 +3,18 @@
  * The `sealtrail` command: dispatches to a subcommand. Exit codes: 0 ok, 1 failure, 2 usage.
  */
 import { readFileSync } from 'node:fs';
+import { exportCommand } from './commands/export.js';
 import { init } from './commands/init.js';
 import { serve } from './commands/serve.js';
+import { tailCommand } from './commands/tail.js';
 import { token } from './commands/token.js';
+import { verifyBundleCommand } from './commands/verify-bundle.js';
 import { verifyReceiptCommand } from './commands/verify-receipt.js';
 import { witness } from '../witness/cli.js';
 import { UsageError } from './usage.js';
 import type { Command } from './usage.js';
 
-const COMMANDS: readonly Command[] = [init, serve, token, verifyReceiptCommand, witness];
+const COMMANDS: readonly Command[] = [init, serve, token, verifyReceiptCommand, exportCommand, verifyBundleCommand, tailCommand, witness];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -84,6 +84,18 @@ export function verifyReceipt(receiptJson: unknown, recordBytes: Uint8Array, ver
   if (saltMap.size > 0) {
     throw new ReceiptError('salts', `the receipt has salts for fields the record lacks: ${[...saltMap.keys()].map((k) => JSON.stringify(k)).join(', ')}`);
   }
+  // PROTOCOL §6: an erased field enters the digest through the commitment the log kept for it.
+  const erased = receipt['erased'];
+  if (erased !== undefined) {
+    if (typeof erased !== 'object' || erased === null || Array.isArray(erased)) throw new ReceiptError('receipt', 'erased must be an object');
+    for (const [name, entry] of Object.entries(erased as Record<string, unknown>)) {
+      const text = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)['commitment'] : undefined;
+      const commitment = typeof text === 'string' ? fromBase64(text) : undefined;
+      if (!commitment || commitment.length !== 32) throw new ReceiptError('receipt', `erased[${JSON.stringify(name)}].commitment must be 32 bytes of standard base64`);
+      if (commitments.some(([n]) => n === name)) throw new ReceiptError('record', `field ${JSON.stringify(name)} is both in the record and erased`);
+      commitments.push([name, commitment]);
+    }
+  }
 
   let leaf;
   try {

@@ -3,7 +3,6 @@
  * The log: opens a store, checks it, runs the sequencer, and answers every read the API needs.
  * Reads never wait for the sequencer: they work from the last published tree head.
  */
-import { randomFillSync } from 'node:crypto';
 import {
   EMPTY_ROOT,
   TILE_WIDTH,
@@ -14,17 +13,19 @@ import {
 } from '../merkle/index.js';
 import { openCheckpoint, signCheckpoint, signTreeHead } from '../note/index.js';
 import type { NoteSigner, NoteVerifier } from '../note/index.js';
-import { commitRecord, decodeLeaf } from '../record/index.js';
+import { decodeLeaf } from '../record/index.js';
 import type { RecordField } from '../record/index.js';
-import { equalBytes, toBase64, utf8 } from '../util/bytes.js';
+import { equalBytes, toBase64 } from '../util/bytes.js';
 import { LogError } from '../util/errors.js';
-import { sha256 } from '../util/hash.js';
-import type { LogStore, StoredField, TreeHead } from '../storage/types.js';
+import type { LogStore, StoredRecordField, TreeHead } from '../storage/types.js';
 import { RightEdge } from './edge.js';
+import { prepareRecord } from './prepare.js';
+import { PublishedFeed } from './published.js';
+import type { PublishedListener } from './published.js';
 import { formatReceipt } from './receipt.js';
 import type { Receipt } from './receipt.js';
 import { DEFAULT_SEQUENCER_OPTIONS, Sequencer } from './sequencer.js';
-import type { PreparedRecord, SequencedEntry, SequencerObserver, SequencerOptions } from './sequencer.js';
+import type { ErasureOutcome, ErasureRequest, PreparedRecord, SequencedEntry, SequencerObserver, SequencerOptions } from './sequencer.js';
 import { TileCache } from './tiles.js';
 
 /** get-entries returns at most this many entries per call (PROTOCOL §5). */
@@ -45,6 +46,7 @@ export class Log {
   private published: TreeHead;
   private readonly sequencer: Sequencer;
   private readonly tiles: TileCache;
+  private readonly feed: PublishedFeed;
 
   private constructor(
     private readonly store: LogStore,
@@ -59,6 +61,7 @@ export class Log {
     this.published = head;
     this.tiles = new TileCache(store);
     this.tiles.publish(edge.published(), []);
+    this.feed = new PublishedFeed(store, head);
     this.sequencer = new Sequencer(
       {
         store,
@@ -70,6 +73,7 @@ export class Log {
         onPublish: (p) => {
           this.tiles.publish(p.edge.published(), p.completed);
           this.published = p.head;
+          this.feed.published(p.head);
         },
         observer,
       },
@@ -127,17 +131,7 @@ export class Log {
 
   /** Salts and commits a parsed record; done at request time, off the sequencer's path. */
   static prepare(fields: readonly RecordField[], idempotencyKey: string | undefined): PreparedRecord {
-    const { salts, digest } = commitRecord(fields as RecordField[], randomSalts);
-    const canonical = `{${[...fields]
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((f) => `${JSON.stringify(f.name)}:${f.jcs}`)
-      .join(',')}}`;
-    return {
-      fields: fields.map((f, i) => ({ name: f.name, jcs: f.jcs, salt: salts[i]! })),
-      digest,
-      requestDigest: sha256(utf8(canonical)),
-      idempotencyKey,
-    };
+    return prepareRecord(fields, idempotencyKey);
   }
 
   /**
@@ -217,7 +211,7 @@ export class Log {
    * The stored values and salts of entry `index` of the tree of `treeSize` (a published size), or
    * undefined beyond it: an entry of a pass not yet published is never read.
    */
-  async storedRecord(index: number, treeSize: number): Promise<StoredField[] | undefined> {
+  async storedRecord(index: number, treeSize: number): Promise<StoredRecordField[] | undefined> {
     if (index >= Math.min(treeSize, this.published.size)) return undefined;
     const fields = await this.store.readRecord(index);
     if (!fields) throw new Error(`the record of entry ${index} is missing from the store`);
@@ -259,16 +253,57 @@ export class Log {
   }
 
   /**
+   * Erases `fields` of entry `targetIndex` (PROTOCOL §6): their values and salts leave the record
+   * store (and, after the compaction this waits for, the files on disk), their commitments stay, and
+   * an erasure entry saying why is appended. Fields already erased are left as they are; when none
+   * is left to erase, nothing is appended. Validated against the published tree.
+   */
+  async erase(request: ErasureRequest): Promise<{ readonly outcome: ErasureOutcome; readonly erasureIndex: number; readonly receipt: Receipt | undefined }> {
+    const { targetIndex, fields } = request;
+    const head = this.published;
+    if (targetIndex >= head.size) throw new LogError('notFound', `no record at index ${targetIndex} in the published tree (size ${head.size})`);
+    const [leafInput, stored] = await Promise.all([this.store.readEntry(targetIndex), this.store.readRecord(targetIndex)]);
+    if (!leafInput || !stored) throw new Error(`entry ${targetIndex} is missing from the store`);
+    if (decodeLeaf(leafInput).kind !== 'record') {
+      throw new LogError('malformed', `entry ${targetIndex} is an erasure entry; only the fields of records can be erased`);
+    }
+    const names = new Set(stored.map((f) => f.name));
+    const unknown = fields.filter((f) => !names.has(f));
+    if (unknown.length > 0) {
+      throw new LogError('malformed', `record ${targetIndex} has no field ${unknown.map((f) => JSON.stringify(f)).join(', ')}; name fields the record has`);
+    }
+    const entry = await this.sequencer.submitErasure(request);
+    // The erasure is durable; the compaction only removes the overwritten bytes from the files.
+    if (entry.appended) await this.store.compactRecord(targetIndex);
+    return {
+      outcome: entry.erasure!,
+      erasureIndex: entry.index,
+      receipt: entry.appended ? await this.receipt(entry, this.published) : undefined,
+    };
+  }
+
+  /**
    * Stops accepting entries (new submissions get 503 `shutdown`) and resolves once every pooled entry
    * has been sequenced and answered. Reads keep working until `close`.
    */
   async drain(): Promise<void> {
     await this.sequencer.close();
+    await this.feed.close();
+  }
+
+  /**
+   * Calls `listener` after each pass is published (see src/log/published.ts), until the log drains
+   * or closes. Returns the function that unsubscribes. Throws once the log has drained.
+   */
+  onPublished(listener: PublishedListener): () => void {
+    if (this.feed.closed) throw new LogError('shutdown', 'the log is shutting down; reconnect to the restarted server', 5);
+    return this.feed.subscribe(listener);
   }
 
   /** Drains, then closes the store. */
   async close(): Promise<void> {
     await this.sequencer.close();
+    await this.feed.close();
     await this.store.close();
   }
 
@@ -277,19 +312,4 @@ export class Log {
     if (treeSize > size) throw new LogError('treeSizeUnknown', `tree_size ${treeSize} is larger than the current tree size ${size}`);
     if (treeSize === 0) throw new LogError('treeSizeUnknown', 'tree_size 0 has no entries; ask for a tree size of at least 1');
   }
-}
-
-/** Salts come from a pool refilled from the CSPRNG, one system call per 4 KiB instead of per field. */
-const saltPool = Buffer.alloc(4096);
-let saltOffset = saltPool.length;
-function randomSalts(n: number): Uint8Array {
-  if (n > saltPool.length) return randomFillSync(new Uint8Array(n));
-  if (saltOffset + n > saltPool.length) {
-    randomFillSync(saltPool);
-    saltOffset = 0;
-  }
-  const out = new Uint8Array(n);
-  out.set(saltPool.subarray(saltOffset, saltOffset + n));
-  saltOffset += n;
-  return out;
 }

@@ -4,7 +4,8 @@
  * that its record was logged.
  */
 import { toBase64 } from '../util/bytes.js';
-import type { StoredField } from '../storage/types.js';
+import type { StoredRecordField } from '../storage/types.js';
+import { isErased } from '../storage/types.js';
 
 export interface Receipt {
   readonly leaf_index: number;
@@ -14,6 +15,11 @@ export interface Receipt {
   readonly salts: Readonly<Record<string, string>>;
   readonly checkpoint: string;
   readonly audit_path: readonly string[];
+  /**
+   * Present only when fields of the record were erased (PROTOCOL §6): each erased field's
+   * commitment, which still enters the record digest, and the index of the erasure entry.
+   */
+  readonly erased?: Readonly<Record<string, { readonly commitment: string; readonly erasure_index: number }>>;
 }
 
 export function formatReceipt(args: {
@@ -21,7 +27,7 @@ export function formatReceipt(args: {
   timestamp: number;
   leafHash: Uint8Array;
   leafInput: Uint8Array;
-  fields: readonly StoredField[];
+  fields: readonly StoredRecordField[];
   checkpoint: string;
   auditPath: readonly Uint8Array[];
 }): Receipt {
@@ -31,8 +37,16 @@ export function formatReceipt(args: {
     leaf_hash: toBase64(args.leafHash),
     leaf_input: toBase64(args.leafInput),
     // Object.fromEntries defines own properties, so a field named "__proto__" stays a field.
-    salts: Object.fromEntries(args.fields.map((f) => [f.name, toBase64(f.salt)])),
+    salts: Object.fromEntries(args.fields.flatMap((f) => (isErased(f) ? [] : [[f.name, toBase64(f.salt)]]))),
     checkpoint: args.checkpoint,
     audit_path: args.auditPath.map(toBase64),
+    ...(args.fields.some(isErased) ? { erased: erasedOf(args.fields) } : {}),
   };
+}
+
+/** The `erased` map of a record's erased fields (empty if none). */
+export function erasedOf(fields: readonly StoredRecordField[]): Record<string, { commitment: string; erasure_index: number }> {
+  return Object.fromEntries(
+    fields.flatMap((f) => (isErased(f) ? [[f.name, { commitment: toBase64(f.commitment), erasure_index: f.erasureIndex }]] : [])),
+  );
 }

@@ -11,10 +11,13 @@
 import { hashLeaf } from '../merkle/index.js';
 import { signCheckpoint, signTreeHead } from '../note/index.js';
 import type { NoteSigner } from '../note/index.js';
-import { encodeLeaf } from '../record/index.js';
+import { encodeLeaf, fieldCommitment } from '../record/index.js';
+import type { LeafKind } from '../record/index.js';
 import { LogError } from '../util/errors.js';
 import { equalBytes } from '../util/bytes.js';
-import type { LogStore, StoredField, TreeHead } from '../storage/types.js';
+import type { ErasedField, LogStore, StoredField, StoredRecordField, TreeHead } from '../storage/types.js';
+import { isErased } from '../storage/types.js';
+import { prepareErasureRecord } from './prepare.js';
 import type { RightEdge, TileWrite } from './edge.js';
 
 /** A record ready to be sequenced: parsed, salted and committed at request time. */
@@ -25,12 +28,30 @@ export interface PreparedRecord {
   /** SHA-256 of the record's RFC 8785 text: what "the same record" means for idempotency. */
   readonly requestDigest: Uint8Array;
   readonly idempotencyKey: string | undefined;
+  /** The leaf's kind; 'record' unless this is the log's own erasure record. */
+  readonly kind?: LeafKind;
+}
+
+/** PROTOCOL §6: erase `fields` of entry `targetIndex`. Validated by the caller against the published tree. */
+export interface ErasureRequest {
+  readonly targetIndex: number;
+  readonly fields: readonly string[];
+  readonly reason: string;
+  readonly requestedBy: string;
+}
+
+/** What an erasure did: the fields it erased now, and those an earlier erasure entry had already erased. */
+export interface ErasureOutcome {
+  readonly erased: readonly string[];
+  readonly alreadyErased: readonly { readonly name: string; readonly erasureIndex: number }[];
 }
 
 export interface SequencedEntry {
   readonly index: number;
   /** Present for entries this pass appended; absent for an idempotent repeat of an earlier entry. */
   readonly appended?: { readonly leafInput: Uint8Array; readonly fields: readonly StoredField[] };
+  /** For an erasure: its outcome. When nothing was left to erase, no entry was appended and `index` is that of the earlier erasure. */
+  readonly erasure?: ErasureOutcome;
 }
 
 export interface SequencerOptions {
@@ -64,6 +85,8 @@ interface Submission {
   readonly submitter: string;
   readonly records: readonly PreparedRecord[];
   readonly batch: boolean;
+  /** An erasure submission has no records of its own: the pass prepares its erasure record. */
+  readonly erasure?: ErasureRequest;
   readonly arrivedAt: number;
   resolve(entries: SequencedEntry[]): void;
   reject(error: unknown): void;
@@ -145,6 +168,28 @@ export class Sequencer {
     });
   }
 
+  /**
+   * Pools an erasure (PROTOCOL §6). The pass reads the target record as it stands then (so concurrent
+   * erasures of one field append one erasure entry), appends an erasure entry for the fields still
+   * open, and rewrites the target's stored record without their values and salts, in the same batch.
+   */
+  submitErasure(request: ErasureRequest): Promise<SequencedEntry> {
+    if (this.closed) return Promise.reject(new LogError('shutdown', 'the log is shutting down; retry against the restarted server', 5));
+    return new Promise((resolve, reject) => {
+      this.pool.push({
+        submitter: this.deps.origin,
+        records: [],
+        batch: false,
+        erasure: request,
+        arrivedAt: this.deps.now(),
+        resolve: (entries) => resolve(entries[0]!),
+        reject,
+      });
+      this.pooledEntries += 1;
+      this.schedule();
+    });
+  }
+
   /** Stops accepting, finishes the passes for everything already pooled, and resolves when idle. */
   async close(): Promise<void> {
     this.closed = true;
@@ -183,9 +228,9 @@ export class Sequencer {
   private take(): Submission[] {
     const batch: Submission[] = [];
     let entries = 0;
-    while (this.pool.length > 0 && (batch.length === 0 || entries + this.pool[0]!.records.length <= this.options.maxBatchEntries)) {
+    while (this.pool.length > 0 && (batch.length === 0 || entries + sizeOf(this.pool[0]!) <= this.options.maxBatchEntries)) {
       const s = this.pool.shift()!;
-      entries += s.records.length;
+      entries += sizeOf(s);
       batch.push(s);
     }
     this.pooledEntries -= entries;
@@ -198,7 +243,7 @@ export class Sequencer {
     try {
       // 1. Deduplicate. Idempotency keys are looked up here, by the single writer, so no two passes
       //    can both decide a key is new. Crash here: nothing written, nobody answered.
-      const decided = await this.deduplicate(batch);
+      const { decided, rewrites } = await this.deduplicate(batch);
 
       // 2. Sequence: assign indices and the log timestamp, build the leaves.
       //    The timestamp never goes backwards, even if the clock does.
@@ -209,7 +254,7 @@ export class Sequencer {
       const records: (readonly StoredField[])[] = [];
       for (const d of decided) {
         for (const r of d.appended) {
-          const leafInput = encodeLeaf({ kind: 'record', time, submitter: d.submission.submitter, record: r.digest });
+          const leafInput = encodeLeaf({ kind: r.kind ?? 'record', time, submitter: d.submission.submitter, record: r.digest });
           leafInputs.push(leafInput);
           leafHashes.push(hashLeaf(leafInput));
           records.push(r.fields);
@@ -221,7 +266,7 @@ export class Sequencer {
       const { edge, changed, completed } = this.edge.extend(leafHashes);
       const head = this.sign(edge.size, edge.root(), time);
 
-      // 4. Commit point: entries, records, leaf index, idempotency keys, event_id index, tiles and the signed tree head
+      // 4. Commit point: entries, records, erased records' rewrites, leaf index, idempotency keys, event_id index, tiles and the signed tree head
       //    in one synced batch. A crash before it returns leaves all of it or none of it (LevelDB
       //    replays whole batches from its log); start-up reads the tree head and rebuilds the edge from
       //    the tiles written in the same batch.
@@ -232,6 +277,7 @@ export class Sequencer {
           leafHashes,
           records,
           idempotency: decided.flatMap((d) => d.keys),
+          rewrites: [...rewrites].map(([index, fields]) => ({ index, fields })),
           tiles: changed,
           head,
         });
@@ -250,9 +296,13 @@ export class Sequencer {
       let next = 0;
       for (const d of decided) {
         const entries: SequencedEntry[] = d.plan.map((p) => {
-          if (p.kind === 'repeat') return { index: p.index };
+          if (p.kind === 'repeat') return { index: p.index, ...(d.erasure ? { erasure: d.erasure } : {}) };
           const offset = next++;
-          return { index: firstIndex + offset, appended: { leafInput: leafInputs[offset]!, fields: records[offset]! } };
+          return {
+            index: firstIndex + offset,
+            appended: { leafInput: leafInputs[offset]!, fields: records[offset]! },
+            ...(d.erasure ? { erasure: d.erasure } : {}),
+          };
         });
         d.submission.resolve(entries);
       }
@@ -280,7 +330,7 @@ export class Sequencer {
    * under the same idempotency key (in the store, or earlier in this pass). A key reused for a different
    * record refuses the whole submission with `conflict`.
    */
-  private async deduplicate(batch: Submission[]): Promise<Decided[]> {
+  private async deduplicate(batch: Submission[]): Promise<{ decided: Decided[]; rewrites: Map<number, StoredRecordField[]> }> {
     const lookups: { submitter: string; key: string }[] = [];
     for (const s of batch) for (const r of s.records) if (r.idempotencyKey !== undefined) lookups.push({ submitter: s.submitter, key: r.idempotencyKey });
     const stored = await this.deps.store.readIdempotency(lookups);
@@ -290,9 +340,28 @@ export class Sequencer {
       if (record) known.set(scopedKey(k.submitter, k.key), record);
     });
 
+    // Erasure targets as they stand now; erasures earlier in this pass update these views.
+    const targets = [...new Set(batch.flatMap((s) => (s.erasure ? [s.erasure.targetIndex] : [])))];
+    const targetRecords = await Promise.all(targets.map((t) => this.deps.store.readRecord(t)));
+    const views = new Map<number, StoredRecordField[]>();
+    targets.forEach((t, i) => {
+      if (targetRecords[i]) views.set(t, targetRecords[i]!);
+    });
+    const rewrites = new Map<number, StoredRecordField[]>();
+
     const decided: Decided[] = [];
     let nextIndex = this.head.size;
     for (const submission of batch) {
+      if (submission.erasure) {
+        const d = this.decideErasure(submission, submission.erasure, views, nextIndex);
+        if (!d) continue;
+        if (d.appended.length > 0) {
+          rewrites.set(submission.erasure.targetIndex, views.get(submission.erasure.targetIndex)!);
+          nextIndex += 1;
+        }
+        decided.push(d);
+        continue;
+      }
       const plan: Plan[] = [];
       const appended: PreparedRecord[] = [];
       const keys: Decided['keys'][number][] = [];
@@ -326,7 +395,33 @@ export class Sequencer {
       nextIndex += appended.length;
       decided.push({ submission, plan, appended, keys });
     }
-    return decided;
+    return { decided, rewrites };
+  }
+
+  /**
+   * Decides one erasure against the pass-local view of its target: the fields still open are erased
+   * by a new entry at `index` (the view is updated to their commitments); if none is, the erasure
+   * repeats the earlier one. Rejects the submission (and returns undefined) if the target is gone.
+   */
+  private decideErasure(submission: Submission, request: ErasureRequest, views: Map<number, StoredRecordField[]>, index: number): Decided | undefined {
+    const view = views.get(request.targetIndex);
+    if (!view) {
+      submission.reject(new LogError('notFound', `no record at index ${request.targetIndex}`));
+      return undefined;
+    }
+    const open = new Set(request.fields.filter((name) => view.some((f) => f.name === name && !isErased(f))));
+    const alreadyErased = view.filter((f): f is ErasedField => isErased(f) && request.fields.includes(f.name)).map((f) => ({ name: f.name, erasureIndex: f.erasureIndex }));
+    if (open.size === 0) {
+      const earlier = alreadyErased[0]?.erasureIndex ?? 0;
+      return { submission, plan: [{ kind: 'repeat', index: earlier }], appended: [], keys: [], erasure: { erased: [], alreadyErased } };
+    }
+    const erased = request.fields.filter((name) => open.has(name));
+    views.set(
+      request.targetIndex,
+      view.map((f) => (isErased(f) || !open.has(f.name) ? f : { name: f.name, commitment: fieldCommitment(f.name, f.jcs, f.salt), erasureIndex: index })),
+    );
+    const record = prepareErasureRecord(request.targetIndex, erased, request.reason, request.requestedBy);
+    return { submission, plan: [{ kind: 'new' }], appended: [record], keys: [], erasure: { erased, alreadyErased } };
   }
 }
 
@@ -337,7 +432,11 @@ interface Decided {
   readonly plan: Plan[];
   readonly appended: PreparedRecord[];
   readonly keys: { submitter: string; key: string; record: { index: number; requestDigest: Uint8Array } }[];
+  readonly erasure?: ErasureOutcome;
 }
+
+/** Entries a submission adds to the pool: its records, or one for an erasure. */
+const sizeOf = (s: Submission): number => (s.erasure ? 1 : s.records.length);
 
 const scopedKey = (submitter: string, key: string): string => `${submitter}\u0000${key}`;
 

@@ -15,8 +15,10 @@ import type {
   Principal,
   StoredField,
   StoredPrincipal,
+  StoredRecordField,
   TreeHead,
 } from './types.js';
+import { isErased, storedString } from './types.js';
 import {
   LOG_META_KEY,
   STATE_KEY,
@@ -82,14 +84,16 @@ function decodeMeta(value: Uint8Array): LogMeta {
   return { layout, origin: str(origin, 'the log metadata'), createdAt: num(createdAt, 'the log metadata') };
 }
 
-function encodeRecord(fields: readonly StoredField[]): Buffer {
-  return encode(fields.map((f) => [f.name, f.jcs, f.salt]));
+/** An open field is `[name, jcs text, salt]`; an erased one `[name, commitment bytes, erasure index]`. */
+function encodeRecord(fields: readonly StoredRecordField[]): Buffer {
+  return encode(fields.map((f) => (isErased(f) ? [f.name, f.commitment, f.erasureIndex] : [f.name, f.jcs, f.salt])));
 }
 
-function decodeRecord(value: Uint8Array): StoredField[] {
-  return decodeArray(value, 'a record').map((f) => {
-    const [name, jcs, salt] = Array.isArray(f) && f.length === 3 ? (f as Dcbor[]) : damaged('a record');
-    return { name: str(name, 'a record'), jcs: str(jcs, 'a record'), salt: bytes(salt, 'a record') };
+function decodeRecord(value: Uint8Array): StoredRecordField[] {
+  return decodeArray(value, 'a record').map((f): StoredRecordField => {
+    const [name, second, third] = Array.isArray(f) && f.length === 3 ? (f as Dcbor[]) : damaged('a record');
+    if (typeof second === 'string') return { name: str(name, 'a record'), jcs: second, salt: bytes(third, 'a record') };
+    return { name: str(name, 'a record'), commitment: bytes(second, 'a record'), erasureIndex: num(third, 'a record') };
   });
 }
 
@@ -115,12 +119,6 @@ function decodePrincipal(value: Uint8Array): Principal {
   return { ...principal, tenants: (tenants as readonly Dcbor[]).map((t) => str(t, 'a token')) };
 }
 
-/** The record's top-level string `event_id`, as PROTOCOL §5 reads it for idempotency. */
-function eventIdOf(fields: readonly StoredField[]): string | undefined {
-  const field = fields.find((f) => f.name === 'event_id');
-  // The canonical (RFC 8785) text of a string starts with a quote, and JSON.parse reads it back exactly.
-  return field !== undefined && field.jcs.charCodeAt(0) === 0x22 ? (JSON.parse(field.jcs) as string) : undefined;
-}
 
 function encodeIndex(index: number): Buffer {
   const b = Buffer.allocUnsafe(8);
@@ -166,8 +164,12 @@ export class LevelStore implements LogStore {
       ops.push({ type: 'put', key: entryKey(index), value: asBuffer(pass.leafInputs[i]!) });
       ops.push({ type: 'put', key: leafHashKey(pass.leafHashes[i]!), value: encodeIndex(index) });
       ops.push({ type: 'put', key: recordKey(index), value: encodeRecord(pass.records[i]!) });
-      const eventId = eventIdOf(pass.records[i]!);
+      const eventId = storedString(pass.records[i]!, 'event_id');
       if (eventId !== undefined) ops.push({ type: 'put', key: eventIdKey(eventId, index), value: EMPTY });
+    }
+    // Erasures: the target record's value is overwritten in the same batch as the erasure entry.
+    for (const rewrite of pass.rewrites ?? []) {
+      ops.push({ type: 'put', key: recordKey(rewrite.index), value: encodeRecord(rewrite.fields) });
     }
     for (const { submitter, key, record } of pass.idempotency) {
       const value = Buffer.allocUnsafe(40);
@@ -196,7 +198,16 @@ export class LevelStore implements LogStore {
     return this.db.values({ gte: entryKey(start), lt: entryKey(start + count) }).all();
   }
 
-  async readRecord(index: number): Promise<StoredField[] | undefined> {
+  async compactRecord(index: number): Promise<void> {
+    // LevelDB's CompactRange first flushes the memtable (so the write-ahead log holding old values is
+    // dropped), then merges every table overlapping the range down to the last level, keeping only
+    // the newest version of each key: afterwards the erased values are in no file of the store.
+    // `level` is classic-level on Node; its typings omit compactRange, which classic-level has.
+    const db = this.db as unknown as { compactRange(start: Buffer, end: Buffer): Promise<void> };
+    await db.compactRange(recordKey(index), recordKey(index + 1));
+  }
+
+  async readRecord(index: number): Promise<StoredRecordField[] | undefined> {
     const value = await this.db.get(recordKey(index));
     return value === undefined ? undefined : decodeRecord(value);
   }

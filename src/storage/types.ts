@@ -29,6 +29,30 @@ export interface StoredField {
   readonly salt: Uint8Array;
 }
 
+/**
+ * A field whose value and salt were erased (PROTOCOL §6): only its commitment is left, which still
+ * enters the record digest, and the index of the erasure entry that explains why.
+ */
+export interface ErasedField {
+  readonly name: string;
+  readonly commitment: Uint8Array;
+  readonly erasureIndex: number;
+}
+
+/** A stored record's field: open, or erased. */
+export type StoredRecordField = StoredField | ErasedField;
+
+export function isErased(field: StoredRecordField): field is ErasedField {
+  return 'commitment' in field;
+}
+
+/** The record's top-level string field `name` (e.g. `tenant_id`, `event_id`), if present, open, and a string. */
+export function storedString(fields: readonly StoredRecordField[], name: string): string | undefined {
+  const field = fields.find((f) => f.name === name);
+  // The canonical (RFC 8785) text of a string starts with a quote, and JSON.parse reads it back exactly.
+  return field !== undefined && !isErased(field) && field.jcs.charCodeAt(0) === 0x22 ? (JSON.parse(field.jcs) as string) : undefined;
+}
+
 export interface IdempotencyRecord {
   readonly index: number;
   /** SHA-256 of the canonical (RFC 8785) text of the whole record. */
@@ -61,6 +85,8 @@ export interface PassWrite {
   readonly leafInputs: readonly Uint8Array[];
   readonly leafHashes: readonly Uint8Array[];
   readonly records: readonly (readonly StoredField[])[];
+  /** Records rewritten by erasures in this pass (index → its fields after the erasure). */
+  readonly rewrites?: readonly { readonly index: number; readonly fields: readonly StoredRecordField[] }[];
   readonly idempotency: readonly { submitter: string; key: string; record: IdempotencyRecord }[];
   /** Every tile the pass changed, with its full current contents. */
   readonly tiles: readonly { level: number; index: number; hashes: Uint8Array }[];
@@ -84,7 +110,12 @@ export interface LogStore {
   readEntry(index: number): Promise<Uint8Array | undefined>;
   /** leaf_inputs of [start, start+count), fewer if the log ends earlier. */
   readEntries(start: number, count: number): Promise<Uint8Array[]>;
-  readRecord(index: number): Promise<StoredField[] | undefined>;
+  readRecord(index: number): Promise<StoredRecordField[] | undefined>;
+  /**
+   * Compacts the key range of entry `index`'s record, so that its overwritten values (erased
+   * fields) leave the files on disk: the write-ahead log and every table that held them.
+   */
+  compactRecord(index: number): Promise<void>;
   findLeafIndex(leafHash: Uint8Array): Promise<number | undefined>;
   readIdempotency(keys: readonly { submitter: string; key: string }[]): Promise<(IdempotencyRecord | undefined)[]>;
 
