@@ -37,14 +37,22 @@ export interface Server {
 
 /** Starts `sealtrail serve` and resolves once it is listening. */
 export function serve(args: string[], options: { cwd?: string } = {}): Promise<Server> {
+  return startServer(['serve', '--addr', '127.0.0.1:0', ...args], 'server', options);
+}
+
+/**
+ * Starts `sealtrail ARGS` (a server that prints `serving … on http://…` once listening) and resolves
+ * then; rejects if it exits first or has not started within 20 s.
+ */
+export function startServer(args: string[], label: string, options: { cwd?: string } = {}): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--addr', '127.0.0.1:0', ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not start within 20 s:\n${out}\n${err}`));
+      reject(new Error(`${label} did not start within 20 s:\n${out}\n${err}`));
     }, 20_000);
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout!.on('data', (d: Buffer) => {
@@ -66,7 +74,7 @@ export function serve(args: string[], options: { cwd?: string } = {}): Promise<S
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}\n${err}`));
+      reject(new Error(`${label} exited with ${code} before listening:\n${out}\n${err}`));
     });
   });
 }

@@ -19,7 +19,7 @@ import { Witness } from '../src/witness/witness.js';
 import type { WitnessStore } from '../src/witness/store.js';
 import { auditRecord, http, postRecord, startLog, tempDir } from './harness.js';
 import type { Reply, TestLog } from './harness.js';
-import { BIN } from './process.js';
+import { BIN, startServer } from './process.js';
 import type { Ran, Server } from './process.js';
 
 // ---- a log with a signed checkpoint at every size ----
@@ -189,38 +189,7 @@ export function witnessRun(args: string[], options: { timeoutMs?: number } = {})
 
 /** Starts `sealtrail witness serve` on 127.0.0.1:0 and resolves once it is listening. */
 export function witnessServe(args: string[]): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'witness', 'serve', '--addr', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`witness did not start within 20 s:\n${out}\n${err}`));
-    }, 20_000);
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving .* on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({
-          child,
-          url: m[1]!,
-          banner: out,
-          output: () => out + err,
-          stop: (signal = 'SIGTERM') => {
-            child.kill(signal);
-            return exited;
-          },
-        });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`witness exited with ${code} before listening:\n${out}\n${err}`));
-    });
-  });
+  return startServer(['witness', 'serve', '--addr', '127.0.0.1:0', ...args], 'witness');
 }
 
 export interface Spawned {

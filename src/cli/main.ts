@@ -11,7 +11,7 @@ import { token } from './commands/token.js';
 import { verifyBundleCommand } from './commands/verify-bundle.js';
 import { verifyReceiptCommand } from './commands/verify-receipt.js';
 import { witness } from '../witness/cli.js';
-import { UsageError } from './usage.js';
+import { runCommand } from './usage.js';
 import type { Command } from './usage.js';
 
 const COMMANDS: readonly Command[] = [init, serve, token, verifyReceiptCommand, exportCommand, verifyBundleCommand, tailCommand, witness];
@@ -49,18 +49,5 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`sealtrail: unknown command ${JSON.stringify(name)}\n\n${overview()}`);
     return 2;
   }
-  if (!command.hasSubcommands && (rest.includes('--help') || rest.includes('-h'))) {
-    console.log(command.help);
-    return 0;
-  }
-  try {
-    return await command.run(rest);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`sealtrail ${command.name}: ${e.message}\n\n${command.help}`);
-      return 2;
-    }
-    console.error(`sealtrail ${command.name}: ${(e as Error).message}`);
-    return 1;
-  }
+  return runCommand(command, rest, `sealtrail ${command.name}`);
 }

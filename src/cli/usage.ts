@@ -21,6 +21,29 @@ export interface Command {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/**
+ * Runs `command` with `argv` the way every sealtrail command runs: `--help` answered (unless the
+ * command has subcommands, which answer it themselves), a UsageError printed with the help and
+ * exit 2, any other error printed on one line and exit 1. `label` prefixes messages
+ * (`sealtrail serve`, `sealtrail witness watch`).
+ */
+export async function runCommand(command: Command, argv: string[], label: string): Promise<number> {
+  if (!command.hasSubcommands && (argv.includes('--help') || argv.includes('-h'))) {
+    console.log(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`${label}: ${e.message}\n\n${command.help}`);
+      return 2;
+    }
+    console.error(`${label}: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
 export function parse<O extends Options>(argv: string[], options: O, positionals = false) {
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals, strict: true });

@@ -3,7 +3,7 @@
  * The `witness` command (`sealtrail witness SUBCOMMAND`, or the witness's own entry point
  * `node dist/tools/witness.js SUBCOMMAND`). Exit codes as src/cli/main.ts: 0 ok, 1 failure, 2 usage.
  */
-import { UsageError } from '../cli/usage.js';
+import { runCommand } from '../cli/usage.js';
 import type { Command } from '../cli/usage.js';
 import { anchorsCommand } from './commands/anchors.js';
 import { clearCommand } from './commands/clear.js';
@@ -42,20 +42,7 @@ export async function runWitness(argv: readonly string[]): Promise<number> {
     console.error(`sealtrail witness: unknown subcommand ${JSON.stringify(name)}\n\n${overview()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(command.help);
-    return 0;
-  }
-  try {
-    return await command.run(rest);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`sealtrail witness ${command.name}: ${e.message}\n\n${command.help}`);
-      return 2;
-    }
-    console.error(`sealtrail witness ${command.name}: ${(e as Error).message}`);
-    return 1;
-  }
+  return runCommand(command, [...rest], `sealtrail witness ${command.name}`);
 }
 
 /** For src/cli/main.ts: `sealtrail witness ...`, which answers each subcommand's `--help` itself. */
