@@ -53,6 +53,13 @@ describe('sealtrail CLI', () => {
     }
   });
 
+  it('exits 0 on SIGTERM sent the moment it says it is serving', async () => {
+    for (let i = 0; i < 3; i++) {
+      const server = await serve(['--data', join(dir.path, `sig${i}`)]);
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+  });
+
   it('refuses a signer key others can read', async () => {
     const data = join(dir.path, 'c');
     await run(['init', '--data', data, '--origin', 'c.example/log']);

@@ -10,6 +10,9 @@ import { verifyReceipt } from '../src/client/receipt.js';
 import { hashLeaf, verifyInclusion } from '../src/merkle/index.js';
 import { openCheckpoint, parseVerifierKey } from '../src/note/index.js';
 import { decodeLeaf } from '../src/record/index.js';
+import { decodeDcbor } from '../src/record/cbor.js';
+import type { Dcbor } from '../src/record/cbor.js';
+import { recordKey } from '../src/storage/keys.js';
 import { fromBase64, utf8 } from '../src/util/bytes.js';
 import { http, postRecord, startLog } from './harness.js';
 import type { TestLog } from './harness.js';
@@ -17,7 +20,7 @@ import type { TestLog } from './harness.js';
 const b64 = (s: string): Uint8Array => fromBase64(s)!;
 
 /** Every file under `dir` whose bytes contain `marker`. */
-async function filesContaining(dir: string, marker: string): Promise<string[]> {
+async function filesContaining(dir: string, marker: string | Buffer): Promise<string[]> {
   const found: string[] = [];
   const needle = Buffer.from(marker);
   const walk = async (d: string): Promise<void> => {
@@ -29,6 +32,15 @@ async function filesContaining(dir: string, marker: string): Promise<string[]> {
   };
   await walk(dir);
   return found;
+}
+
+/** 32 bytes from the middle of entry `index`'s sealed record value, as the store holds it now. */
+async function sealedPart(t: TestLog, index: number): Promise<Buffer> {
+  const db = (t.store as unknown as { db: { get(key: Buffer): Promise<Buffer | undefined> } }).db;
+  const stored = decodeDcbor((await db.get(recordKey(index)))!) as Dcbor[];
+  const sealed = Buffer.from(stored[3] as Uint8Array);
+  expect(sealed.length).toBeGreaterThan(64);
+  return sealed.subarray(16, 48);
 }
 
 describe('erasure', () => {
@@ -46,8 +58,14 @@ describe('erasure', () => {
   });
   afterAll(() => t.destroy());
 
-  it('the value is on disk before the erasure (so the check below can fail)', async () => {
-    expect(await filesContaining(t.dir, marker)).not.toEqual([]);
+  // Records are encrypted at rest (test/encryption.test.ts), so the plaintext marker is never on
+  // disk; what erasure must remove from the files is the record's earlier ciphertext, which anyone
+  // holding the master key could otherwise still open.
+  let sealedBefore: Buffer;
+  it('the record\'s ciphertext is on disk before the erasure (so the check below can fail)', async () => {
+    expect(await filesContaining(t.dir, marker)).toEqual([]);
+    sealedBefore = await sealedPart(t, 0);
+    expect(await filesContaining(t.dir, sealedBefore)).not.toEqual([]);
   });
 
   it('erases a field: an erasure entry is appended, values and salts go, the commitment stays', async () => {
@@ -73,8 +91,9 @@ describe('erasure', () => {
     expect(() => verifyReceipt(after, utf8(JSON.stringify({ ...after.values, user_email: marker })), t.verifierKey)).toThrow();
   });
 
-  it('the erased value is in no file of the data directory', async () => {
+  it('the erased value, and the ciphertext that held it, are in no file of the data directory', async () => {
     expect(await filesContaining(t.dir, marker)).toEqual([]);
+    expect(await filesContaining(t.dir, sealedBefore)).toEqual([]);
   });
 
   it('every proof still verifies: the original receipt, and entry 0 in the grown tree', async () => {

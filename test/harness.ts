@@ -8,7 +8,7 @@ import { createApp } from '../src/api/app.js';
 import { listen } from '../src/api/server.js';
 import type { RunningServer } from '../src/api/server.js';
 import { Authenticator, createToken } from '../src/auth/tokens.js';
-import { loadKeys, initLog, dataPaths, openStore } from '../src/cli/datadir.js';
+import { loadKeys, initLog, dataPaths, defaultMasterKeyPath, openStore } from '../src/cli/datadir.js';
 import { Log } from '../src/log/log.js';
 import type { SequencerOptions } from '../src/log/sequencer.js';
 import { WitnessPusher } from '../src/log/witnesses.js';
@@ -18,12 +18,23 @@ import { Metrics, sequencerObserver, silentLogger } from '../src/observability/i
 import type { Logger } from '../src/observability/index.js';
 import { DEFAULT_RECORD_LIMITS } from '../src/record/index.js';
 import type { RecordLimits } from '../src/record/index.js';
+import type { LevelStore } from '../src/storage/level.js';
 import type { Role } from '../src/storage/types.js';
 import { toBase64 } from '../src/util/bytes.js';
 
+/**
+ * A temp data directory. `remove` deletes it and the master key that initLog creates beside it
+ * (DIR.master-key: never inside the data directory).
+ */
 export async function tempDir(prefix = 'sealtrail-test-'): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+  return { path, remove: () => removeDataDir(path) };
+}
+
+/** Deletes a data directory and the master key beside it. */
+export async function removeDataDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await rm(defaultMasterKeyPath(dir), { force: true });
 }
 
 export interface TestLog {
@@ -33,6 +44,8 @@ export interface TestLog {
   readonly verifierKey: string;
   readonly tokens: Record<string, string>;
   readonly pusher: WitnessPusher;
+  /** The log's store (records sealed under the master key at DIR.master-key). */
+  readonly store: LevelStore;
   /** Stops the server and closes the store, keeping the directory. */
   stop(): Promise<void>;
   /** Stops and deletes the directory. */
@@ -110,10 +123,11 @@ export async function startLog(options: StartOptions = {}): Promise<TestLog> {
     verifierKey,
     tokens,
     pusher,
+    store,
     stop,
     destroy: async () => {
       await stop();
-      await rm(dir, { recursive: true, force: true });
+      await removeDataDir(dir);
     },
   };
 }

@@ -3,6 +3,7 @@
  * poll mode over several rounds, a forked log refused with its evidence, SIGKILL in the middle of
  * requests without ever going backwards, and start-up refusals.
  */
+import { defaultMasterKeyPath } from '../src/cli/datadir.js';
 import { randomBytes } from 'node:crypto';
 import { chmod, cp, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -114,6 +115,8 @@ describe('sealtrail witness, as processes', () => {
     await addEntries(log.url, token, 5);
     expect(await log.stop()).toBe(0);
     await cp(a, b, { recursive: true });
+    // The master key is beside a data directory, never inside it: a copy needs it too.
+    await cp(defaultMasterKeyPath(a), defaultMasterKeyPath(b));
 
     const witness = await initWitness('forkwatch');
     const configFile = join(dirs.path, 'forkwatch.json');

@@ -8,7 +8,7 @@ import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listen } from '../src/api/server.js';
 import type { RunningServer } from '../src/api/server.js';
-import { loadKeys } from '../src/cli/datadir.js';
+import { defaultMasterKeyPath, loadKeys } from '../src/cli/datadir.js';
 import { openCheckpoint, parseVerifierKey } from '../src/note/index.js';
 import type { NoteSigner } from '../src/note/index.js';
 import { parseWitnessConfig } from '../src/witness/config.js';
@@ -55,6 +55,8 @@ export async function startLogFixture(size: number, origin = 'test.example/log')
 export async function forkLog(fixture: LogFixture, copyDir: string): Promise<[LogFixture, LogFixture]> {
   await fixture.log.stop();
   await cp(fixture.log.dir, copyDir, { recursive: true });
+  // The master key is beside a data directory, never inside it: a copy needs it too.
+  await cp(defaultMasterKeyPath(fixture.log.dir), defaultMasterKeyPath(copyDir));
   const token = fixture.token;
   const [a, b] = await Promise.all([startLog({ dir: fixture.log.dir }), startLog({ dir: copyDir })]);
   return Promise.all([logFixture(a, token, [...fixture.checkpoints]), logFixture(b, token, [...fixture.checkpoints])]);

@@ -5,8 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { exportCommand } from './commands/export.js';
 import { init } from './commands/init.js';
+import { retentionCommand } from './commands/retention.js';
 import { serve } from './commands/serve.js';
 import { tailCommand } from './commands/tail.js';
+import { tenantCommand } from './commands/tenant.js';
 import { token } from './commands/token.js';
 import { verifyBundleCommand } from './commands/verify-bundle.js';
 import { verifyReceiptCommand } from './commands/verify-receipt.js';
@@ -14,7 +16,7 @@ import { witness } from '../witness/cli.js';
 import { runCommand } from './usage.js';
 import type { Command } from './usage.js';
 
-const COMMANDS: readonly Command[] = [init, serve, token, verifyReceiptCommand, exportCommand, verifyBundleCommand, tailCommand, witness];
+const COMMANDS: readonly Command[] = [init, serve, token, tenantCommand, verifyReceiptCommand, exportCommand, verifyBundleCommand, tailCommand, retentionCommand, witness];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -283,6 +283,17 @@ export class Log {
   }
 
   /**
+   * Crypto-shreds `tenant` (spec/formats.md §20.3): appends an erasure entry
+   * `{"tenant_id", "reason": "crypto-shred", "requested_by"}` and destroys the tenant's data key in
+   * the same batch (then compacts it out of the files). Every record of the tenant logged before it
+   * then reads as erased by that entry; its later records get a new key.
+   */
+  async shredTenant(tenant: string, requestedBy: string): Promise<{ readonly erasureIndex: number; readonly receipt: Receipt }> {
+    const entry = await this.sequencer.submitShred({ tenant, requestedBy });
+    return { erasureIndex: entry.index, receipt: await this.receipt(entry, this.published) };
+  }
+
+  /**
    * Stops accepting entries (new submissions get 503 `shutdown`) and resolves once every pooled entry
    * has been sequenced and answered. Reads keep working until `close`.
    */

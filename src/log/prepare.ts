@@ -31,6 +31,11 @@ export function prepareErasureRecord(targetIndex: number, fields: readonly strin
   return prepareRecord(recordFieldsOf({ target_index: targetIndex, fields: [...fields], reason, requested_by: requestedBy }), undefined, 'erasure');
 }
 
+/** spec/formats.md §20.3: the record of a crypto-shred's erasure entry; it names a tenant, not fields. */
+export function prepareShredRecord(tenant: string, requestedBy: string): PreparedRecord {
+  return prepareRecord(recordFieldsOf({ tenant_id: tenant, reason: 'crypto-shred', requested_by: requestedBy }), undefined, 'erasure');
+}
+
 /** Salts come from a pool refilled from the CSPRNG, one system call per 4 KiB instead of per field. */
 const saltPool = Buffer.alloc(4096);
 let saltOffset = saltPool.length;

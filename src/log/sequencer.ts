@@ -17,7 +17,7 @@ import { LogError } from '../util/errors.js';
 import { equalBytes } from '../util/bytes.js';
 import type { ErasedField, LogStore, StoredField, StoredRecordField, TreeHead } from '../storage/types.js';
 import { isErased } from '../storage/types.js';
-import { prepareErasureRecord } from './prepare.js';
+import { prepareErasureRecord, prepareShredRecord } from './prepare.js';
 import type { RightEdge, TileWrite } from './edge.js';
 
 /** A record ready to be sequenced: parsed, salted and committed at request time. */
@@ -37,6 +37,15 @@ export interface ErasureRequest {
   readonly targetIndex: number;
   readonly fields: readonly string[];
   readonly reason: string;
+  readonly requestedBy: string;
+}
+
+/**
+ * spec/formats.md §20.3: destroy `tenant`'s data key (crypto-shredding), recorded by an erasure
+ * entry `{"tenant_id", "reason": "crypto-shred", "requested_by"}` in the same batch.
+ */
+export interface ShredRequest {
+  readonly tenant: string;
   readonly requestedBy: string;
 }
 
@@ -87,6 +96,8 @@ interface Submission {
   readonly batch: boolean;
   /** An erasure submission has no records of its own: the pass prepares its erasure record. */
   readonly erasure?: ErasureRequest;
+  /** A shred submission likewise: the pass prepares its erasure record and destroys the key. */
+  readonly shred?: ShredRequest;
   readonly arrivedAt: number;
   resolve(entries: SequencedEntry[]): void;
   reject(error: unknown): void;
@@ -190,6 +201,24 @@ export class Sequencer {
     });
   }
 
+  /** Pools a crypto-shred (ShredRequest): one erasure entry, and the tenant's data key destroyed in its batch. */
+  submitShred(request: ShredRequest): Promise<SequencedEntry> {
+    if (this.closed) return Promise.reject(new LogError('shutdown', 'the log is shutting down; retry against the restarted server', 5));
+    return new Promise((resolve, reject) => {
+      this.pool.push({
+        submitter: this.deps.origin,
+        records: [],
+        batch: false,
+        shred: request,
+        arrivedAt: this.deps.now(),
+        resolve: (entries) => resolve(entries[0]!),
+        reject,
+      });
+      this.pooledEntries += 1;
+      this.schedule();
+    });
+  }
+
   /** Stops accepting, finishes the passes for everything already pooled, and resolves when idle. */
   async close(): Promise<void> {
     this.closed = true;
@@ -243,7 +272,7 @@ export class Sequencer {
     try {
       // 1. Deduplicate. Idempotency keys are looked up here, by the single writer, so no two passes
       //    can both decide a key is new. Crash here: nothing written, nobody answered.
-      const { decided, rewrites } = await this.deduplicate(batch);
+      const { decided, rewrites, shreds } = await this.deduplicate(batch);
 
       // 2. Sequence: assign indices and the log timestamp, build the leaves.
       //    The timestamp never goes backwards, even if the clock does.
@@ -278,6 +307,7 @@ export class Sequencer {
           records,
           idempotency: decided.flatMap((d) => d.keys),
           rewrites: [...rewrites].map(([index, fields]) => ({ index, fields })),
+          ...(shreds.length > 0 ? { shreds } : {}),
           tiles: changed,
           head,
         });
@@ -330,7 +360,9 @@ export class Sequencer {
    * under the same idempotency key (in the store, or earlier in this pass). A key reused for a different
    * record refuses the whole submission with `conflict`.
    */
-  private async deduplicate(batch: Submission[]): Promise<{ decided: Decided[]; rewrites: Map<number, StoredRecordField[]> }> {
+  private async deduplicate(
+    batch: Submission[],
+  ): Promise<{ decided: Decided[]; rewrites: Map<number, StoredRecordField[]>; shreds: { tenant: string; erasureIndex: number }[] }> {
     const lookups: { submitter: string; key: string }[] = [];
     for (const s of batch) for (const r of s.records) if (r.idempotencyKey !== undefined) lookups.push({ submitter: s.submitter, key: r.idempotencyKey });
     const stored = await this.deps.store.readIdempotency(lookups);
@@ -348,10 +380,18 @@ export class Sequencer {
       if (targetRecords[i]) views.set(t, targetRecords[i]!);
     });
     const rewrites = new Map<number, StoredRecordField[]>();
+    const shreds: { tenant: string; erasureIndex: number }[] = [];
 
     const decided: Decided[] = [];
     let nextIndex = this.head.size;
     for (const submission of batch) {
+      if (submission.shred) {
+        const { tenant, requestedBy } = submission.shred;
+        shreds.push({ tenant, erasureIndex: nextIndex });
+        nextIndex += 1;
+        decided.push({ submission, plan: [{ kind: 'new' }], appended: [prepareShredRecord(tenant, requestedBy)], keys: [] });
+        continue;
+      }
       if (submission.erasure) {
         const d = this.decideErasure(submission, submission.erasure, views, nextIndex);
         if (!d) continue;
@@ -395,7 +435,7 @@ export class Sequencer {
       nextIndex += appended.length;
       decided.push({ submission, plan, appended, keys });
     }
-    return { decided, rewrites };
+    return { decided, rewrites, shreds };
   }
 
   /**
@@ -436,7 +476,7 @@ interface Decided {
 }
 
 /** Entries a submission adds to the pool: its records, or one for an erasure. */
-const sizeOf = (s: Submission): number => (s.erasure ? 1 : s.records.length);
+const sizeOf = (s: Submission): number => (s.erasure || s.shred ? 1 : s.records.length);
 
 const scopedKey = (submitter: string, key: string): string => `${submitter}\u0000${key}`;
 

@@ -13,6 +13,9 @@
  * | `i`    | `i` + SHA-256(submitter 0x00 key) | idempotency: uint64 index + request digest  |
  * | `k`    | `k` + 32-byte token hash         | the token's principal                       |
  * | `x`    | `x` + SHA-256(event_id) + uint64 index | empty: the entry's record has that event_id |
+ * | `d`    | `d` + 32-byte tenant key id + uint32 generation | the tenant's data key, wrapped; or its shred tombstone |
+ * | `m`    | `mkeycheck`                      | HMAC-SHA256(master key, label): refuses a wrong master key |
+ * | `m`    | `mjob:` + job name               | a background job's own state, e.g. `mjob:retention` (its cursors) |
  */
 
 import { createHash } from 'node:crypto';
@@ -24,9 +27,16 @@ const LEAF_HASH = 0x68; // 'h'
 const IDEMPOTENCY = 0x69; // 'i'
 const TOKEN = 0x6b; // 'k'
 const EVENT_ID = 0x78; // 'x'
+const DATA_KEY = 0x64; // 'd'
 
 export const STATE_KEY = Buffer.from('mstate');
 export const LOG_META_KEY = Buffer.from('mlog');
+export const MASTER_CHECK_KEY = Buffer.from('mkeycheck');
+
+/** The state a background job keeps between runs (LogStore.readJobState), e.g. the retention cursors. */
+export function jobStateKey(job: string): Buffer {
+  return Buffer.from(`mjob:${job}`, 'utf8');
+}
 
 export function writeUint64(target: Buffer, offset: number, value: number): void {
   target.writeUInt32BE(Math.floor(value / 0x1_0000_0000), offset);
@@ -101,3 +111,20 @@ export function eventIdRange(eventId: string): { gte: Buffer; lte: Buffer } {
 function eventIdPrefix(eventId: string): Buffer {
   return Buffer.concat([Buffer.of(EVENT_ID), createHash('sha256').update(eventId, 'utf8').digest()]);
 }
+
+/** A tenant's data key of one generation (spec/formats.md §20); `keyId` is 32 bytes (crypto.ts tenantKeyId). */
+export function dataKeyKey(keyId: Uint8Array, generation: number): Buffer {
+  const key = Buffer.allocUnsafe(37);
+  key[0] = DATA_KEY;
+  key.set(keyId, 1);
+  key.writeUInt32BE(generation, 33);
+  return key;
+}
+
+/** Every generation of one tenant's data keys. */
+export function dataKeyRange(keyId: Uint8Array): { gte: Buffer; lte: Buffer } {
+  return { gte: dataKeyKey(keyId, 0), lte: dataKeyKey(keyId, 0xffff_ffff) };
+}
+
+/** Every data key of every tenant. */
+export const DATA_KEY_RANGE = { gte: Buffer.of(DATA_KEY), lt: Buffer.of(DATA_KEY + 1) };

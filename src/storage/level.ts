@@ -3,10 +3,17 @@
  * LogStore on LevelDB (classic-level). Every pass is one `batch(..., { sync: true })`: LevelDB
  * appends the batch to its write-ahead log as a single record and fsyncs it before returning, so after
  * a crash it replays either the whole batch or none of it.
+ *
+ * Record values and salts are sealed under per-tenant data keys (sealed.ts, spec/formats.md §20);
+ * everything else (leaves, tiles, hashes, tokens) is stored as it is, and needs no master key.
  */
 import { Level } from 'level';
 import { decodeDcbor, encodeDcbor } from '../record/cbor.js';
 import type { Dcbor } from '../record/cbor.js';
+import { decodeLeaf, fieldCommitment } from '../record/index.js';
+import { masterKeyCheck, masterKeyMatches } from './crypto.js';
+import type { MasterKey } from './crypto.js';
+import { Keyring, PendingKeys, SEALED_LAYOUT } from './sealed.js';
 import type {
   IdempotencyRecord,
   LogMeta,
@@ -20,13 +27,16 @@ import type {
 } from './types.js';
 import { isErased, storedString } from './types.js';
 import {
+  DATA_KEY_RANGE,
   LOG_META_KEY,
+  MASTER_CHECK_KEY,
   STATE_KEY,
   TOKEN_RANGE,
   entryKey,
   eventIdKey,
   eventIdRange,
   idempotencyKey,
+  jobStateKey,
   leafHashKey,
   readUint64,
   recordKey,
@@ -84,13 +94,24 @@ function decodeMeta(value: Uint8Array): LogMeta {
   return { layout, origin: str(origin, 'the log metadata'), createdAt: num(createdAt, 'the log metadata') };
 }
 
-/** An open field is `[name, jcs text, salt]`; an erased one `[name, commitment bytes, erasure index]`. */
-function encodeRecord(fields: readonly StoredRecordField[]): Buffer {
-  return encode(fields.map((f) => (isErased(f) ? [f.name, f.commitment, f.erasureIndex] : [f.name, f.jcs, f.salt])));
+/**
+ * Seals entry `index`'s record under its tenant's data key (the default tenant's for the log's own
+ * erasure entries, whose `tenant_id`, if any, names the tenant they erase). A new data key goes into
+ * `pending`, hence into the same batch.
+ */
+async function encodeRecord(keyring: Keyring, pending: PendingKeys, index: number, fields: readonly StoredRecordField[], ownEntry = false): Promise<Buffer> {
+  const dataKey = await keyring.forWrite(ownEntry ? undefined : storedString(fields, 'tenant_id'), pending);
+  return keyring.sealRecord(index, fields, dataKey);
 }
 
-function decodeRecord(value: Uint8Array): StoredRecordField[] {
-  return decodeArray(value, 'a record').map((f): StoredRecordField => {
+/**
+ * A sealed record (`[2, …]`, sealed.ts). Layout 1 (plaintext: an open field `[name, jcs text,
+ * salt]`, an erased one `[name, commitment bytes, erasure index]`) is still read, never written.
+ */
+async function decodeRecord(keyring: Keyring | undefined, index: number, value: Uint8Array): Promise<StoredRecordField[]> {
+  const decoded = decodeArray(value, 'a record');
+  if (decoded[0] === SEALED_LAYOUT) return needKeyring(keyring).openRecord(index, decoded);
+  return decoded.map((f): StoredRecordField => {
     const [name, second, third] = Array.isArray(f) && f.length === 3 ? (f as Dcbor[]) : damaged('a record');
     if (typeof second === 'string') return { name: str(name, 'a record'), jcs: second, salt: bytes(third, 'a record') };
     return { name: str(name, 'a record'), commitment: bytes(second, 'a record'), erasureIndex: num(third, 'a record') };
@@ -120,6 +141,27 @@ function decodePrincipal(value: Uint8Array): Principal {
 }
 
 
+/**
+ * A record of a tenant shredded in the same pass by a later entry (its erasure entry's index is
+ * higher) must not be sealed under the tenant's next key: its open fields are stored erased by the
+ * shred instead, as they would read had they been stored before it.
+ */
+function shreddedBefore(shreds: NonNullable<PassWrite['shreds']>): (index: number, fields: readonly StoredRecordField[]) => readonly StoredRecordField[] {
+  if (shreds.length === 0) return (_index, fields) => fields;
+  const at = new Map(shreds.map((s) => [s.tenant, s.erasureIndex]));
+  return (index, fields) => {
+    const tenant = storedString(fields, 'tenant_id');
+    const erasureIndex = tenant === undefined ? undefined : at.get(tenant);
+    if (erasureIndex === undefined || index > erasureIndex) return fields;
+    return fields.map((f) => (isErased(f) ? f : { name: f.name, commitment: fieldCommitment(f.name, f.jcs, f.salt), erasureIndex }));
+  };
+}
+
+function needKeyring(keyring: Keyring | undefined): Keyring {
+  if (!keyring) throw new Error('records are encrypted at rest: this store was opened without the master key, which reading or writing them needs');
+  return keyring;
+}
+
 function encodeIndex(index: number): Buffer {
   const b = Buffer.allocUnsafe(8);
   writeUint64(b, 0, index);
@@ -127,13 +169,38 @@ function encodeIndex(index: number): Buffer {
 }
 
 export class LevelStore implements LogStore {
-  private constructor(private readonly db: Db) {}
+  private constructor(
+    private readonly db: Db,
+    private readonly masterKey: MasterKey | undefined,
+    private readonly keyring: Keyring | undefined,
+  ) {}
 
-  /** Opens (creating if needed) the LevelDB at `path`. Fails if another process has it open. */
-  static async open(path: string): Promise<LevelStore> {
+  /**
+   * Opens (creating if needed) the LevelDB at `path`. Fails if another process has it open, and if
+   * `masterKey` is not the one the log was created with. Without `masterKey` everything but records
+   * works (tokens, the tree): records are sealed under keys the master key wraps.
+   */
+  static async open(path: string, masterKey?: MasterKey): Promise<LevelStore> {
     const db: Db = new Level<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
-    return new LevelStore(db);
+    try {
+      const check = await db.get(MASTER_CHECK_KEY);
+      if (masterKey !== undefined && check !== undefined && !masterKeyMatches(masterKey, check)) {
+        throw new Error('the master key is not the one this log was created with (its records are encrypted under another key); give the right --master-key FILE or SEALTRAIL_MASTER_KEY');
+      }
+      if (masterKey !== undefined && check === undefined && (await db.get(LOG_META_KEY)) !== undefined) {
+        throw new Error('this log was created before encryption at rest (its records are in the clear); this version does not encrypt an existing log: export it and start a new one');
+      }
+    } catch (e) {
+      await db.close();
+      throw e;
+    }
+    return new LevelStore(db, masterKey, masterKey === undefined ? undefined : new Keyring(db, masterKey));
+  }
+
+  /** True if the log's records are encrypted at rest (it was created with a master key). */
+  async isEncrypted(): Promise<boolean> {
+    return (await this.db.get(MASTER_CHECK_KEY)) !== undefined;
   }
 
   async readMeta(): Promise<LogMeta | undefined> {
@@ -148,28 +215,37 @@ export class LevelStore implements LogStore {
 
   async initialise(meta: LogMeta, head: TreeHead): Promise<void> {
     if ((await this.db.get(LOG_META_KEY)) !== undefined) throw new Error('a log already exists in this store');
+    if (this.masterKey === undefined) throw new Error('a new log needs a master key: its records are encrypted at rest');
     await this.db.batch(
       [
         { type: 'put', key: LOG_META_KEY, value: encodeMeta(meta) },
         { type: 'put', key: STATE_KEY, value: encodeHead(head) },
+        { type: 'put', key: MASTER_CHECK_KEY, value: Buffer.from(masterKeyCheck(this.masterKey)) },
       ],
       { sync: true },
     );
   }
 
   async commit(pass: PassWrite): Promise<void> {
+    const keyring = needKeyring(this.keyring);
+    // Data keys created (a tenant's first record) or destroyed (a shred) by this pass join its batch,
+    // and the keyring sees them only once the batch is durable.
+    const pending = new PendingKeys();
+    for (const shred of pass.shreds ?? []) await keyring.shred(shred.tenant, shred.erasureIndex, pending);
+    const shredded = shreddedBefore(pass.shreds ?? []);
     const ops: BatchOp[] = [];
     for (let i = 0; i < pass.leafInputs.length; i++) {
       const index = pass.firstIndex + i;
+      const ownEntry = decodeLeaf(pass.leafInputs[i]!).kind !== 'record';
       ops.push({ type: 'put', key: entryKey(index), value: asBuffer(pass.leafInputs[i]!) });
       ops.push({ type: 'put', key: leafHashKey(pass.leafHashes[i]!), value: encodeIndex(index) });
-      ops.push({ type: 'put', key: recordKey(index), value: encodeRecord(pass.records[i]!) });
+      ops.push({ type: 'put', key: recordKey(index), value: await encodeRecord(keyring, pending, index, ownEntry ? pass.records[i]! : shredded(index, pass.records[i]!), ownEntry) });
       const eventId = storedString(pass.records[i]!, 'event_id');
       if (eventId !== undefined) ops.push({ type: 'put', key: eventIdKey(eventId, index), value: EMPTY });
     }
     // Erasures: the target record's value is overwritten in the same batch as the erasure entry.
     for (const rewrite of pass.rewrites ?? []) {
-      ops.push({ type: 'put', key: recordKey(rewrite.index), value: encodeRecord(rewrite.fields) });
+      ops.push({ type: 'put', key: recordKey(rewrite.index), value: await encodeRecord(keyring, pending, rewrite.index, shredded(rewrite.index, rewrite.fields)) });
     }
     for (const { submitter, key, record } of pass.idempotency) {
       const value = Buffer.allocUnsafe(40);
@@ -182,7 +258,14 @@ export class LevelStore implements LogStore {
     }
     // The tree head goes in the same batch: it is the commit point readers and start-up trust.
     ops.push({ type: 'put', key: STATE_KEY, value: encodeHead(pass.head) });
+    ops.push(...pending.ops);
     await this.db.batch(ops, { sync: true });
+    keyring.promote(pending);
+    if (pass.shreds !== undefined && pass.shreds.length > 0) {
+      // The destroyed keys' wrapped bytes leave the files (write-ahead log and tables), as erased
+      // values do (compactRecord): only then are the tenant's records unreadable for good.
+      await this.compactRange(DATA_KEY_RANGE.gte, DATA_KEY_RANGE.lt);
+    }
   }
 
   async readTile(level: number, index: number): Promise<Uint8Array | undefined> {
@@ -203,13 +286,17 @@ export class LevelStore implements LogStore {
     // dropped), then merges every table overlapping the range down to the last level, keeping only
     // the newest version of each key: afterwards the erased values are in no file of the store.
     // `level` is classic-level on Node; its typings omit compactRange, which classic-level has.
+    await this.compactRange(recordKey(index), recordKey(index + 1));
+  }
+
+  private async compactRange(start: Buffer, end: Buffer): Promise<void> {
     const db = this.db as unknown as { compactRange(start: Buffer, end: Buffer): Promise<void> };
-    await db.compactRange(recordKey(index), recordKey(index + 1));
+    await db.compactRange(start, end);
   }
 
   async readRecord(index: number): Promise<StoredRecordField[] | undefined> {
     const value = await this.db.get(recordKey(index));
-    return value === undefined ? undefined : decodeRecord(value);
+    return value === undefined ? undefined : decodeRecord(this.keyring, index, value);
   }
 
   async findLeafIndex(leafHash: Uint8Array): Promise<number | undefined> {
@@ -226,6 +313,14 @@ export class LevelStore implements LogStore {
   async findByEventId(eventId: string, limit: number): Promise<number[]> {
     const keys = await this.db.keys({ ...eventIdRange(eventId), limit }).all();
     return keys.map((k) => readUint64(k, 33));
+  }
+
+  async readJobState(job: string): Promise<Uint8Array | undefined> {
+    return this.db.get(jobStateKey(job));
+  }
+
+  async putJobState(job: string, state: Uint8Array): Promise<void> {
+    await this.db.put(jobStateKey(job), asBuffer(state), { sync: true });
   }
 
   async putPrincipal(tokenHash: Uint8Array, principal: Principal): Promise<void> {

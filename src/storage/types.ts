@@ -87,6 +87,11 @@ export interface PassWrite {
   readonly records: readonly (readonly StoredField[])[];
   /** Records rewritten by erasures in this pass (index → its fields after the erasure). */
   readonly rewrites?: readonly { readonly index: number; readonly fields: readonly StoredRecordField[] }[];
+  /**
+   * Tenants crypto-shredded by this pass (spec/formats.md §20.3): each one's data key is destroyed
+   * in the same batch as the erasure entry at `erasureIndex` that records it.
+   */
+  readonly shreds?: readonly { readonly tenant: string; readonly erasureIndex: number }[];
   readonly idempotency: readonly { submitter: string; key: string; record: IdempotencyRecord }[];
   /** Every tile the pass changed, with its full current contents. */
   readonly tiles: readonly { level: number; index: number; hashes: Uint8Array }[];
@@ -125,6 +130,14 @@ export interface LogStore {
    * readers filter by the published tree size.
    */
   findByEventId(eventId: string, limit: number): Promise<number[]>;
+
+  /**
+   * A background job's own state between runs (e.g. `retention`: its cursors), as the job encoded
+   * it; undefined if never put. Not part of the tree or of any pass.
+   */
+  readJobState(job: string): Promise<Uint8Array | undefined>;
+  /** Replaces a job's state, durably (synced) once it resolves. */
+  putJobState(job: string, state: Uint8Array): Promise<void>;
 
   putPrincipal(tokenHash: Uint8Array, principal: Principal): Promise<void>;
   listPrincipals(): Promise<StoredPrincipal[]>;

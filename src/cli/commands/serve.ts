@@ -6,10 +6,11 @@ import { DEFAULT_SEQUENCER_OPTIONS } from '../../log/sequencer.js';
 import { logId } from '../../note/index.js';
 import { DEFAULT_RECORD_LIMITS } from '../../record/index.js';
 import { toBase64 } from '../../util/bytes.js';
-import { dataPaths, exists, initLog, loadKeys, openStore } from '../datadir.js';
+import { MASTER_KEY_ENV, dataPaths, exists, findMasterKey, initLog, loadKeys, openStore, requireMasterKey } from '../datadir.js';
 import { defaultOrigin } from '../origin.js';
 import { DEFAULT_SERVE_CONFIG, loadServeConfig } from '../config.js';
 import { WitnessPusher } from '../../log/witnesses.js';
+import { RetentionJob } from '../../log/retention.js';
 import { LOG_LEVELS, Metrics, createLogger, isLogLevel, sequencerObserver } from '../../observability/index.js';
 import { UsageError, intFlag, parse, parseAddr } from '../usage.js';
 import type { Command } from '../usage.js';
@@ -23,17 +24,22 @@ export const serve: Command = {
 
 Serves the log in DIR over HTTP until SIGTERM or SIGINT, then stops accepting entries, finishes the
 pass in progress, closes the store and exits 0. If DIR holds no log yet, creates one with a
-generated origin and a first submitter token, and prints both.
+generated origin and a first submitter token, and prints both; records are encrypted at rest under
+a master key, which it creates beside DIR (DIR.master-key, mode 0600) unless one is given.
 
 Options:
   --data DIR                 data directory (default ./data)
   --addr HOST:PORT           listen address (default 127.0.0.1:8080; :0 picks a free port)
+  --master-key FILE          the master key (32 bytes, raw or base64; mode 0600, outside DIR); default:
+                             ${MASTER_KEY_ENV} (base64), else DIR.master-key
   --max-record-bytes N       largest add-entry body and largest record in a batch (default ${DEFAULT_RECORD_LIMITS.maxRecordBytes})
   --max-batch-bytes N        largest add-entries body (default ${DEFAULT_MAX_BATCH_BYTES})
   --batch-max-entries N      a sequencing pass starts at N pooled entries (default ${DEFAULT_SEQUENCER_OPTIONS.maxBatchEntries})
   --batch-max-delay-ms N     …or when the oldest pooled entry has waited N ms (default ${DEFAULT_SEQUENCER_OPTIONS.maxDelayMs})
   --max-pending N            pool capacity in entries; beyond it, 503 + Retry-After (default ${DEFAULT_SEQUENCER_OPTIONS.maxPendingEntries})
-  --config FILE              JSON settings: {"witnesses": [{"url", "verifier_key"}], "witness_push_interval_seconds": 5}
+  --config FILE              JSON settings: {"witnesses": [{"url", "verifier_key"}], "witness_push_interval_seconds": 5,
+                             "retention": {"field": "category", "periods": {"normal": "1y"}, "default": "3y",
+                             "interval_seconds": 3600, "max_erasures_per_run": 100}} (retention: spec/formats.md §16.5)
   --log-level LEVEL          JSON log lines on stderr at LEVEL or above: ${LOG_LEVELS.join(', ')} (default info)
   -h, --help                 show this help`,
   async run(argv) {
@@ -47,6 +53,7 @@ Options:
       'max-pending': { type: 'string' },
       config: { type: 'string' },
       'log-level': { type: 'string' },
+      'master-key': { type: 'string' },
     });
     const level = values['log-level'] ?? 'info';
     if (!isLogLevel(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
@@ -65,7 +72,7 @@ Options:
     let firstToken: string | undefined;
     if (!(await exists(paths.signerKey)) && !(await exists(paths.db))) {
       const origin = defaultOrigin();
-      await initLog(dir, origin);
+      const { createdMasterKey } = await initLog(dir, origin, (await findMasterKey(dir, values['master-key']))?.key);
       const store = await openStore(paths.db);
       try {
         firstToken = await createToken(store, { name: 'submitter', role: 'submitter', createdAt: Date.now() });
@@ -74,13 +81,18 @@ Options:
       }
       console.log(`sealtrail: created a new log in ${dir}`);
       console.log(`  origin:       ${origin}`);
+      if (createdMasterKey !== undefined) {
+        console.log(`  master key:   created ${createdMasterKey} (mode 0600), beside the data directory: records are encrypted`);
+        console.log(`                under it; keep it (and a backup) apart from the data, without it they cannot be read`);
+      }
     }
 
     // JSON log lines go to stderr; the human-readable lines below stay on stdout, where scripts read them.
     const logger = createLogger(level);
     const metrics = new Metrics();
     const { signer, verifier, verifierKey } = await loadKeys(dir);
-    const store = await openStore(paths.db);
+    const masterKey = await requireMasterKey(dir, values['master-key']);
+    const store = await openStore(paths.db, masterKey.key);
     let log: Log;
     let auth: Authenticator;
     try {
@@ -96,6 +108,18 @@ Options:
       intervalMs: config.witnessPushIntervalMs,
       report: ({ level: _level, msg, ...fields }) => logger.warn(fields, String(msg)),
     });
+    const retention = config.retention
+      ? new RetentionJob({
+          log,
+          store,
+          policy: config.retention.policy,
+          maxErasuresPerRun: config.retention.maxErasuresPerRun,
+          report: (e) => logger.warn({ err: (e as Error).message }, 'retention run failed; the next run retries'),
+          onRun: (r) => {
+            if (r.erasures.length > 0 || !r.complete) logger.info({ erased: r.erasures.length, examined: r.examined, complete: r.complete }, 'retention run');
+          },
+        })
+      : undefined;
     let stopping = false;
     const app = createApp({
       log,
@@ -121,10 +145,11 @@ Options:
       console.log(`  more tokens: sealtrail token create --data ${dir} --role submitter --name NAME (with the server stopped)`);
     }
     witnesses.start();
+    if (retention && config.retention) {
+      retention.start(config.retention.intervalMs);
+      console.log(`sealtrail: retention job every ${config.retention.intervalMs / 1000} s (at most ${config.retention.maxErasuresPerRun} erasures a run)`);
+    }
     if (config.witnesses.length > 0) console.log(`sealtrail: pushing checkpoints to ${config.witnesses.length} witness(es) every ${config.witnessPushIntervalMs / 1000} s`);
-    console.log(`sealtrail: serving ${log.origin} (tree size ${log.head.size}, ${auth.size} token${auth.size === 1 ? '' : 's'}) on ${server.url}`);
-    logger.info({ origin: log.origin, tree_size: log.head.size, url: server.url, witnesses: config.witnesses.length }, 'serving');
-
     return new Promise<number>((resolve) => {
       const shutdown = (signal: string): void => {
         if (stopping) {
@@ -136,6 +161,8 @@ Options:
         console.log(`sealtrail: ${signal}: no new entries; finishing the pass in progress`);
         logger.info({ signal, tree_size: log.head.size, pending_entries: log.pendingEntries }, 'stopping');
         void (async () => {
+          // The retention job first: its erasures go through the sequencer, which drain closes.
+          await retention?.close();
           await log.drain();
           await witnesses.close();
           await server.close();
@@ -148,6 +175,10 @@ Options:
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
+      // Only now say so: on Linux a write to a pipe is synchronous, so a supervisor that reads this
+      // line may signal at once, and the handlers above must already be there.
+      console.log(`sealtrail: serving ${log.origin} (tree size ${log.head.size}, ${auth.size} token${auth.size === 1 ? '' : 's'}) on ${server.url}`);
+      logger.info({ origin: log.origin, tree_size: log.head.size, url: server.url, witnesses: config.witnesses.length }, 'serving');
     });
   },
 };

@@ -80,8 +80,6 @@ Options:
 
     console.log(`sealtrail witness: ${witness.name}, verifier key ${opened.verifierKey}`);
     console.log(`sealtrail witness: cosigning ${opened.config.logs.map((l) => l.origin).join(', ')}`);
-    console.log(`sealtrail witness: serving ${witness.name} on ${server.url}`);
-
     return new Promise<number>((resolve) => {
       const shutdown = (signal: string): void => {
         if (stop.signal.aborted) {
@@ -100,6 +98,8 @@ Options:
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
       process.on('SIGINT', () => shutdown('SIGINT'));
+      // Only now say so: a supervisor reading this line may signal at once (pipe writes are synchronous).
+      console.log(`sealtrail witness: serving ${witness.name} on ${server.url}`);
     });
   },
 };
