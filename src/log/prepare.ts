@@ -12,13 +12,13 @@ import type { PreparedRecord } from './sequencer.js';
 
 /** Salts and commits a parsed record. */
 export function prepareRecord(fields: readonly RecordField[], idempotencyKey: string | undefined, kind: LeafKind = 'record'): PreparedRecord {
-  const { salts, digest } = commitRecord(fields as RecordField[], randomSalts);
+  const { salts, commitments, digest } = commitRecord(fields as RecordField[], randomSalts);
   const canonical = `{${[...fields]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((f) => `${JSON.stringify(f.name)}:${f.jcs}`)
     .join(',')}}`;
   return {
-    fields: fields.map((f, i) => ({ name: f.name, jcs: f.jcs, salt: salts[i]! })),
+    fields: fields.map((f, i) => ({ name: f.name, jcs: f.jcs, salt: salts[i]!, commitment: commitments[i]! })),
     digest,
     requestDigest: sha256(utf8(canonical)),
     idempotencyKey,

@@ -151,7 +151,7 @@ export class Keyring {
   /** The stored form of entry `index`'s record, sealed under `dataKey`. */
   sealRecord(index: number, fields: readonly StoredRecordField[], dataKey: DataKey): Buffer {
     const clear: Dcbor[] = fields.map((f) =>
-      isErased(f) ? [f.name, f.commitment, f.erasureIndex] : [f.name, fieldCommitment(f.name, f.jcs, f.salt)],
+      isErased(f) ? [f.name, f.commitment, f.erasureIndex] : [f.name, f.commitment ?? fieldCommitment(f.name, f.jcs, f.salt)],
     );
     const secret: Dcbor[] = fields.flatMap((f) => (isErased(f) ? [] : [[f.jcs, f.salt]]));
     const sealed = seal(dataKey.key, encodeDcbor(secret), recordAd(index, dataKey.keyId, dataKey.generation, clear));

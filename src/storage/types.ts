@@ -27,6 +27,8 @@ export interface StoredField {
   readonly name: string;
   readonly jcs: string;
   readonly salt: Uint8Array;
+  /** The field's commitment when already computed (at submission), so the store need not hash again. */
+  readonly commitment?: Uint8Array;
 }
 
 /**
@@ -43,7 +45,8 @@ export interface ErasedField {
 export type StoredRecordField = StoredField | ErasedField;
 
 export function isErased(field: StoredRecordField): field is ErasedField {
-  return 'commitment' in field;
+  // An open field may carry its commitment too; only an erased one has the erasure's index.
+  return 'erasureIndex' in field;
 }
 
 /** The record's top-level string field `name` (e.g. `tenant_id`, `event_id`), if present, open, and a string. */
