@@ -22,6 +22,20 @@ export interface Command {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
+ * For a command with one subcommand (`retention run`, `tenant shred`): the subcommand's arguments,
+ * or the exit code when help was asked for (0) or nothing was given (2, with the help printed).
+ */
+export function oneSubcommand(argv: string[], name: string, help: string): string[] | number {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || rest.includes('--help') || rest.includes('-h')) {
+    console.log(help);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== name) throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; the one subcommand is: ${name}`);
+  return rest;
+}
+
+/**
  * Runs `command` with `argv` the way every sealtrail command runs: `--help` answered (unless the
  * command has subcommands, which answer it themselves), a UsageError printed with the help and
  * exit 2, any other error printed on one line and exit 1. `label` prefixes messages

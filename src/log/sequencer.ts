@@ -185,13 +185,23 @@ export class Sequencer {
    * open, and rewrites the target's stored record without their values and salts, in the same batch.
    */
   submitErasure(request: ErasureRequest): Promise<SequencedEntry> {
+    return this.submitLogEntry({ erasure: request });
+  }
+
+  /** Pools a crypto-shred (ShredRequest): one erasure entry, and the tenant's data key destroyed in its batch. */
+  submitShred(request: ShredRequest): Promise<SequencedEntry> {
+    return this.submitLogEntry({ shred: request });
+  }
+
+  /** Pools one entry the log writes itself (submitter: its origin), prepared by the pass. */
+  private submitLogEntry(what: { erasure: ErasureRequest } | { shred: ShredRequest }): Promise<SequencedEntry> {
     if (this.closed) return Promise.reject(new LogError('shutdown', 'the log is shutting down; retry against the restarted server', 5));
     return new Promise((resolve, reject) => {
       this.pool.push({
         submitter: this.deps.origin,
         records: [],
         batch: false,
-        erasure: request,
+        ...what,
         arrivedAt: this.deps.now(),
         resolve: (entries) => resolve(entries[0]!),
         reject,
@@ -201,23 +211,6 @@ export class Sequencer {
     });
   }
 
-  /** Pools a crypto-shred (ShredRequest): one erasure entry, and the tenant's data key destroyed in its batch. */
-  submitShred(request: ShredRequest): Promise<SequencedEntry> {
-    if (this.closed) return Promise.reject(new LogError('shutdown', 'the log is shutting down; retry against the restarted server', 5));
-    return new Promise((resolve, reject) => {
-      this.pool.push({
-        submitter: this.deps.origin,
-        records: [],
-        batch: false,
-        shred: request,
-        arrivedAt: this.deps.now(),
-        resolve: (entries) => resolve(entries[0]!),
-        reject,
-      });
-      this.pooledEntries += 1;
-      this.schedule();
-    });
-  }
 
   /** Stops accepting, finishes the passes for everything already pooled, and resolves when idle. */
   async close(): Promise<void> {

@@ -9,7 +9,7 @@ import { RetentionJob } from '../../log/retention.js';
 import type { RetentionErasure } from '../../log/retention.js';
 import { loadServeConfig } from '../config.js';
 import { MASTER_KEY_ENV, dataPaths, exists, loadKeys, openStore, requireMasterKey } from '../datadir.js';
-import { parse, required, UsageError } from '../usage.js';
+import { UsageError, oneSubcommand, parse, required } from '../usage.js';
 import type { Command } from '../usage.js';
 
 const HELP = `Usage: sealtrail retention run --data DIR --config FILE [--dry-run] [--master-key FILE]
@@ -47,16 +47,8 @@ export function makeRetentionCommand(now: () => number = Date.now): Command {
     help: HELP,
     hasSubcommands: true,
     async run(argv) {
-      const [sub, ...rest] = argv;
-      if (sub === undefined || sub === '--help' || sub === '-h') {
-        console.log(HELP);
-        return sub === undefined ? 2 : 0;
-      }
-      if (sub !== 'run') throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; the one subcommand is: run`);
-      if (rest.includes('--help') || rest.includes('-h')) {
-        console.log(HELP);
-        return 0;
-      }
+      const rest = oneSubcommand(argv, 'run', HELP);
+      if (typeof rest === 'number') return rest;
       const { values } = parse(rest, {
         data: { type: 'string' },
         config: { type: 'string' },

@@ -6,7 +6,7 @@
 import { checkTenant } from '../../auth/scope.js';
 import { Log } from '../../log/log.js';
 import { MASTER_KEY_ENV, dataPaths, exists, loadKeys, openStore, requireMasterKey } from '../datadir.js';
-import { parse, required, UsageError } from '../usage.js';
+import { UsageError, oneSubcommand, parse, required } from '../usage.js';
 import type { Command } from '../usage.js';
 
 const HELP = `Usage: sealtrail tenant shred --data DIR --tenant T [--master-key FILE] [--requested-by NAME]
@@ -30,16 +30,8 @@ export const tenantCommand: Command = {
   help: HELP,
   hasSubcommands: true,
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub === undefined || sub === '--help' || sub === '-h') {
-      console.log(HELP);
-      return sub === undefined ? 2 : 0;
-    }
-    if (sub !== 'shred') throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; the one subcommand is: shred`);
-    if (rest.includes('--help') || rest.includes('-h')) {
-      console.log(HELP);
-      return 0;
-    }
+    const rest = oneSubcommand(argv, 'shred', HELP);
+    if (typeof rest === 'number') return rest;
     const { values } = parse(rest, {
       data: { type: 'string' },
       tenant: { type: 'string' },
