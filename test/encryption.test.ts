@@ -17,21 +17,9 @@ import { hashLeaf, verifyInclusion } from '../src/merkle/index.js';
 import { openCheckpoint, parseVerifierKey } from '../src/note/index.js';
 import { decodeLeaf, recordDigest } from '../src/record/index.js';
 import { http, postRecord, startLog } from './harness.js';
+import { filesContaining } from './harness.js';
 import type { TestLog } from './harness.js';
 
-async function filesContaining(dir: string, marker: string): Promise<string[]> {
-  const found: string[] = [];
-  const needle = Buffer.from(marker);
-  const walk = async (d: string): Promise<void> => {
-    for (const name of await readdir(d)) {
-      const path = join(d, name);
-      if ((await stat(path)).isDirectory()) await walk(path);
-      else if ((await readFile(path)).includes(needle)) found.push(path);
-    }
-  };
-  await walk(dir);
-  return found;
-}
 
 /** Runs `sealtrail ARGS` in-process; its exit code and what it printed. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {

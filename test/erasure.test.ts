@@ -3,8 +3,6 @@
  * the store and every file on disk; commitments stay; every proof and the other fields still verify.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyReceipt } from '../src/client/receipt.js';
 import { hashLeaf, verifyInclusion } from '../src/merkle/index.js';
@@ -15,24 +13,11 @@ import type { Dcbor } from '../src/record/cbor.js';
 import { recordKey } from '../src/storage/keys.js';
 import { fromBase64, utf8 } from '../src/util/bytes.js';
 import { http, postRecord, startLog } from './harness.js';
+import { filesContaining } from './harness.js';
 import type { TestLog } from './harness.js';
 
 const b64 = (s: string): Uint8Array => fromBase64(s)!;
 
-/** Every file under `dir` whose bytes contain `marker`. */
-async function filesContaining(dir: string, marker: string | Buffer): Promise<string[]> {
-  const found: string[] = [];
-  const needle = Buffer.from(marker);
-  const walk = async (d: string): Promise<void> => {
-    for (const name of await readdir(d)) {
-      const path = join(d, name);
-      if ((await stat(path)).isDirectory()) await walk(path);
-      else if ((await readFile(path)).includes(needle)) found.push(path);
-    }
-  };
-  await walk(dir);
-  return found;
-}
 
 /** 32 bytes from the middle of entry `index`'s sealed record value, as the store holds it now. */
 async function sealedPart(t: TestLog, index: number): Promise<Buffer> {

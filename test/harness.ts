@@ -1,7 +1,7 @@
 /**
  * Test harness: a real log on a real LevelDB in a temp directory, served over real HTTP on port 0.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../src/api/app.js';
@@ -180,4 +180,19 @@ export function auditRecord(i: number, extra: Record<string, unknown> = {}): Rec
     notes: 'x'.repeat(400),
     ...extra,
   };
+}
+
+/** Every file under `dir` whose bytes contain `marker` (to show a value is, or is not, on disk). */
+export async function filesContaining(dir: string, marker: string | Uint8Array): Promise<string[]> {
+  const found: string[] = [];
+  const needle = Buffer.from(marker);
+  const walk = async (d: string): Promise<void> => {
+    for (const name of await readdir(d)) {
+      const path = join(d, name);
+      if ((await stat(path)).isDirectory()) await walk(path);
+      else if ((await readFile(path)).includes(needle)) found.push(path);
+    }
+  };
+  await walk(dir);
+  return found;
 }
