@@ -254,7 +254,7 @@ describe('spec/openapi.yaml and the routes of createApp', () => {
     expect(spec.operations.size).toBeGreaterThanOrEqual(15);
     for (const [key, statuses] of spec.operations) {
       expect(statuses.size, `${key} documents no response`).toBeGreaterThan(0);
-      expect(statuses.has('200'), `${key} documents no 200`).toBe(true);
+      expect([...statuses.keys()].some((s) => /^2\d\d$/.test(s)), `${key} documents no success status`).toBe(true);
     }
   });
 

@@ -20,6 +20,7 @@ import { notePrincipal, observeRequests, requestIdOf, routeOf } from './observab
 import { hashParam, readBody, uintParam } from './params.js';
 import { registerRecordRoutes } from './records.js';
 import { registerStreamRoute } from './stream.js';
+import { registerTokenRoutes } from './tokens.js';
 
 export interface ApiOptions {
   readonly log: Log;
@@ -176,6 +177,7 @@ export function createApp(options: ApiOptions): Hono {
   );
   registerRecordRoutes(app, { log, auth });
   registerStreamRoute(app, { log, auth });
+  registerTokenRoutes(app, { auth, logger });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) =>

@@ -4,6 +4,7 @@
  * one afterwards is its principal's name or a short fingerprint of its stored hash.
  */
 import { toHex } from '../util/bytes.js';
+import { LogError } from '../util/errors.js';
 import type { LogStore, Role, StoredPrincipal } from '../storage/types.js';
 
 /** Hex digits of the token hash shown as its fingerprint: enough to tell a log's tokens apart. */
@@ -24,35 +25,48 @@ export function fingerprintOf(tokenHash: Uint8Array): string {
   return toHex(tokenHash).slice(0, FINGERPRINT_HEX);
 }
 
-function listing({ tokenHash, principal: p }: StoredPrincipal): TokenListing {
+export function listingOf({ tokenHash, principal: p }: StoredPrincipal): TokenListing {
   return { name: p.name, role: p.role, tenants: p.tenants, createdAt: p.createdAt, fingerprint: fingerprintOf(tokenHash) };
 }
 
 /** Every stored token, oldest first (then by name). */
 export async function listTokens(store: LogStore): Promise<TokenListing[]> {
   return (await store.listPrincipals())
-    .map(listing)
+    .map(listingOf)
     .sort((a, b) => a.createdAt - b.createdAt || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) || (a.fingerprint < b.fingerprint ? -1 : 1));
 }
 
+/** What to revoke: every token of a principal, or the one token with a fingerprint (prefix). */
+export type RevokeBy = { readonly name: string } | { readonly fingerprint: string };
+
 /**
- * Revokes every token of the principal `name`, or the one token whose fingerprint starts with
- * `fingerprint` (which must then match exactly one). Returns what was revoked; throws a RangeError
- * saying why if nothing matches or a fingerprint is ambiguous, and then revokes nothing.
+ * The stored tokens `by` selects: every token of the principal `name`, or the one token whose
+ * fingerprint starts with `fingerprint` (which must then match exactly one). Throws a LogError
+ * saying why if nothing matches (notFound) or the fingerprint is malformed or ambiguous (malformed).
  */
-export async function revokeTokens(store: LogStore, by: { name: string } | { fingerprint: string }): Promise<TokenListing[]> {
+export async function matchTokens(store: LogStore, by: RevokeBy): Promise<StoredPrincipal[]> {
   const stored = await store.listPrincipals();
-  let matched: StoredPrincipal[];
   if ('name' in by) {
-    matched = stored.filter((s) => s.principal.name === by.name);
-    if (matched.length === 0) throw new RangeError(`no token has the name ${JSON.stringify(by.name)} (see: sealtrail token list)`);
-  } else {
-    const prefix = by.fingerprint.toLowerCase();
-    if (!FINGERPRINT_RE.test(prefix)) throw new RangeError(`a fingerprint is 4 or more hex digits as sealtrail token list shows them, got ${JSON.stringify(by.fingerprint)}`);
-    matched = stored.filter((s) => toHex(s.tokenHash).startsWith(prefix));
-    if (matched.length === 0) throw new RangeError(`no token has the fingerprint ${prefix} (see: sealtrail token list)`);
-    if (matched.length > 1) throw new RangeError(`${matched.length} tokens have fingerprints starting with ${prefix}; give more digits`);
+    const matched = stored.filter((s) => s.principal.name === by.name);
+    if (matched.length === 0) throw new LogError('notFound', `no token has the name ${JSON.stringify(by.name)}`);
+    return matched;
   }
+  const prefix = by.fingerprint.toLowerCase();
+  if (!FINGERPRINT_RE.test(prefix)) {
+    throw new LogError('malformed', `a fingerprint is 4 to 64 hex digits, as token listings show them; got ${JSON.stringify(by.fingerprint.slice(0, 80))}`);
+  }
+  const matched = stored.filter((s) => toHex(s.tokenHash).startsWith(prefix));
+  if (matched.length === 0) throw new LogError('notFound', `no token has the fingerprint ${prefix}`);
+  if (matched.length > 1) throw new LogError('malformed', `${matched.length} tokens have fingerprints starting with ${prefix}; give more digits`);
+  return matched;
+}
+
+/**
+ * Revokes what `by` selects (see matchTokens, whose errors it throws, revoking nothing then) in
+ * the store alone: for a log that is not serving. A serving log revokes through its Authenticator.
+ */
+export async function revokeTokens(store: LogStore, by: RevokeBy): Promise<TokenListing[]> {
+  const matched = await matchTokens(store, by);
   await store.deletePrincipals(matched.map((s) => s.tokenHash));
-  return matched.map(listing);
+  return matched.map(listingOf);
 }

@@ -9,6 +9,8 @@ import { LogError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
 import type { LogStore, Principal, Role } from '../storage/types.js';
 import { checkTenant } from './scope.js';
+import { listTokens, listingOf, matchTokens } from './manage.js';
+import type { RevokeBy, TokenListing } from './manage.js';
 
 export const ROLES: readonly Role[] = ['submitter', 'auditor', 'admin'];
 const TOKEN_RE = /^st_[A-Za-z0-9_-]{43}$/;
@@ -52,12 +54,18 @@ export async function createToken(store: LogStore, principal: Principal): Promis
 }
 
 export class Authenticator {
-  private constructor(private readonly byHash: Map<string, { tokenHash: Uint8Array; principal: Principal }>) {}
+  /** Token changes, one at a time: each reads the store, writes it, then updates the map. */
+  private changes: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly store: LogStore,
+    private readonly byHash: Map<string, { tokenHash: Uint8Array; principal: Principal }>,
+  ) {}
 
   static async load(store: LogStore): Promise<Authenticator> {
     const map = new Map<string, { tokenHash: Uint8Array; principal: Principal }>();
     for (const p of await store.listPrincipals()) map.set(Buffer.from(p.tokenHash).toString('hex'), p);
-    return new Authenticator(map);
+    return new Authenticator(store, map);
   }
 
   get size(): number {
@@ -83,5 +91,44 @@ export class Authenticator {
       throw new LogError('forbidden', `this endpoint needs the role ${roles.join(' or ')}; the token has the role ${entry.principal.role}`);
     }
     return entry.principal;
+  }
+
+  /** Creates a token (createToken) that this authenticator accepts from now on. */
+  create(principal: Principal): Promise<{ token: string; listing: TokenListing }> {
+    return this.serially(async () => {
+      const token = await createToken(this.store, principal);
+      const tokenHash = hashToken(token);
+      this.byHash.set(Buffer.from(tokenHash).toString('hex'), { tokenHash, principal });
+      return { token, listing: listingOf({ tokenHash, principal }) };
+    });
+  }
+
+  /** Every token, as listTokens lists them. */
+  list(): Promise<TokenListing[]> {
+    return this.serially(() => listTokens(this.store));
+  }
+
+  /**
+   * Revokes tokens as revokeTokens does; from the moment it resolves, they are refused. `keep`
+   * may veto the change by throwing, given what would remain: it runs in the same turn as the
+   * write, so no concurrent change can slip between the check and the revocation.
+   */
+  revoke(by: RevokeBy, keep?: (remaining: readonly Principal[]) => void): Promise<TokenListing[]> {
+    return this.serially(async () => {
+      const matched = await matchTokens(this.store, by);
+      if (keep) {
+        const gone = new Set(matched.map((m) => Buffer.from(m.tokenHash).toString('hex')));
+        keep([...this.byHash].filter(([hex]) => !gone.has(hex)).map(([, e]) => e.principal));
+      }
+      await this.store.deletePrincipals(matched.map((m) => m.tokenHash));
+      for (const m of matched) this.byHash.delete(Buffer.from(m.tokenHash).toString('hex'));
+      return matched.map(listingOf);
+    });
+  }
+
+  private serially<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.changes.then(change);
+    this.changes = next.catch(() => undefined);
+    return next;
   }
 }
