@@ -11,6 +11,8 @@ import { Authenticator, createToken } from '../src/auth/tokens.js';
 import { loadKeys, initLog, dataPaths, defaultMasterKeyPath, openStore } from '../src/cli/datadir.js';
 import { Log } from '../src/log/log.js';
 import type { SequencerOptions } from '../src/log/sequencer.js';
+import { RetentionJob } from '../src/log/retention.js';
+import type { RetentionPolicy } from '../src/log/retention-policy.js';
 import { WitnessPusher } from '../src/log/witnesses.js';
 import type { WitnessConfig } from '../src/log/witnesses.js';
 import { logId } from '../src/note/index.js';
@@ -66,6 +68,8 @@ export interface StartOptions {
   readonly witnessPushIntervalMs?: number;
   /** Where request and error log lines go (silent by default). */
   readonly logger?: Logger;
+  /** A retention policy: the app then serves POST /v1/retention/run with a job aging records by `now`. */
+  readonly retention?: { readonly policy: RetentionPolicy; readonly maxErasuresPerRun?: number };
 }
 
 /** Creates (or reopens, with `dir`) a log and serves it on 127.0.0.1:0. */
@@ -90,6 +94,9 @@ export async function startLog(options: StartOptions = {}): Promise<TestLog> {
   const metrics = new Metrics({ processMetrics: false });
   const log = await Log.open({ store, signer, verifier, sequencer: options.sequencer, now: options.now, observer: sequencerObserver(metrics, logger) });
   const auth = await Authenticator.load(store);
+  const retention = options.retention
+    ? new RetentionJob({ log, store, policy: options.retention.policy, now: options.now, maxErasuresPerRun: options.retention.maxErasuresPerRun })
+    : undefined;
   const pusher = new WitnessPusher({ source: log, witnesses: options.witnesses ?? [], intervalMs: options.witnessPushIntervalMs ?? 200, timeoutMs: 2000 });
   const app = createApp({
     log,
@@ -104,6 +111,7 @@ export async function startLog(options: StartOptions = {}): Promise<TestLog> {
     witnesses: pusher,
     metrics,
     logger,
+    ...(retention ? { retention } : {}),
   });
   const server: RunningServer = await listen(app, '127.0.0.1', 0);
   pusher.start();
@@ -112,6 +120,7 @@ export async function startLog(options: StartOptions = {}): Promise<TestLog> {
     if (stopped) return;
     stopped = true;
     await log.drain();
+    await retention?.close();
     await pusher.close();
     await server.close(1000);
     await log.close();

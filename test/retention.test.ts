@@ -15,7 +15,7 @@ import { RETENTION_JOB, RetentionJob } from '../src/log/retention.js';
 import { utf8 } from '../src/util/bytes.js';
 import { http, postRecord, removeDataDir, startLog, tempDir } from './harness.js';
 import { run, serve } from './process.js';
-import type { TestLog } from './harness.js';
+import type { StartOptions, TestLog } from './harness.js';
 
 const POLICY_JSON = { field: 'category', periods: { block: '7y', escalation: '7y', normal: '1y' }, default: '3y' };
 const policy = parseRetentionPolicy(POLICY_JSON);
@@ -270,6 +270,94 @@ describe('sealtrail retention run', () => {
     await writeFile(bad, JSON.stringify({ retention: { periods: { normal: '1m' }, default: '3y' } }));
     expect(await cli(['run', '--data', t.dir, '--config', bad], t0)).toBe(1);
     expect(output[0]).toMatch(/retention\.periods\.normal: "1m" is not a retention period/);
+  });
+});
+
+describe('POST /v1/retention/run and retention run --url, on a serving log', () => {
+  const t0 = Date.now();
+  const clock = fakeClock();
+  let t: TestLog | undefined;
+  let output: string[] = [];
+  const cli = (args: string[]) => {
+    output = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void output.push(String(line)));
+    const spyErr = vi.spyOn(console, 'error').mockImplementation((line: unknown) => void output.push(String(line)));
+    return runCommand(makeRetentionCommand(), args, 'sealtrail retention').finally(() => {
+      spy.mockRestore();
+      spyErr.mockRestore();
+    });
+  };
+  const principals: NonNullable<StartOptions['principals']> = { alice: 'submitter', carol: 'auditor', root: 'admin', acmeAdmin: { role: 'admin', tenants: ['acme'] } };
+  const post = (log: TestLog, body: string, token = log.tokens['root']!) =>
+    http(`${log.url}/v1/retention/run`, { method: 'POST', token, body, headers: { 'content-type': 'application/json' } });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await t?.destroy();
+    t = undefined;
+  });
+
+  it('runs the server policy on demand: a dry run changes nothing, a run erases, bounded by the per-run limit', async () => {
+    clock.set(t0);
+    t = await startLog({ now: clock.now, principals, retention: { policy, maxErasuresPerRun: 2 } });
+    for (const [i, category] of [[0, 'normal'], [1, 'block'], [2, 'normal'], [3, 'normal']] as const) await postRecord(t, record(i, category));
+    clock.set(t0 + 2 * YEAR);
+
+    const dry = await post(t, '{"dry_run":true}');
+    expect(dry.status, dry.text).toBe(200);
+    expect(dry.headers.get('cache-control')).toBe('no-store');
+    expect(dry.json).toMatchObject({ dry_run: true, complete: false });
+    expect(dry.json.erasures.map((e: any) => [e.target_index, e.period_days, e.erasure_index])).toEqual([[0, 365, undefined], [2, 365, undefined]]);
+    expect(t.log.head.size).toBe(4);
+
+    // A bounded run erases two; the next one the third and is complete.
+    const first = await post(t, '');
+    expect(first.json).toMatchObject({ dry_run: false, complete: false });
+    expect(first.json.erasures.map((e: any) => [e.target_index, e.erasure_index])).toEqual([[0, 4], [2, 5]]);
+    const second = await post(t, '{}');
+    expect(second.json).toMatchObject({ complete: true });
+    expect(second.json.erasures.map((e: any) => e.target_index)).toEqual([3]);
+    const read = (await http(`${t.url}/v1/records/3`, { token: t.tokens['carol'] })).json;
+    expect(Object.keys(read.values).sort()).toEqual(KEPT);
+    verifyReceipt(read, utf8(JSON.stringify(read.values)), t.verifierKey);
+    expect((await http(`${t.url}/v1/records/1`, { token: t.tokens['carol'] })).json.erased).toEqual({});
+  });
+
+  it('retention run --url runs until complete, and --dry-run lists without changing anything', async () => {
+    clock.set(t0);
+    t = await startLog({ now: clock.now, principals, retention: { policy, maxErasuresPerRun: 1 } });
+    for (const [i, category] of [[0, 'normal'], [1, 'normal'], [2, 'block'], [3, 'normal']] as const) await postRecord(t, record(i, category));
+    clock.set(t0 + 2 * YEAR);
+    const root = t.tokens['root']!;
+
+    expect(await cli(['run', '--url', t.url, '--token', root, '--dry-run'])).toBe(0);
+    expect(output.filter((l) => l.startsWith('would erase'))).toHaveLength(1);
+    expect(output.at(-1)).toMatch(/dry run: would erase 1 record .*per-run limit.*nothing changed/);
+    expect(t.log.head.size).toBe(4);
+
+    expect(await cli(['run', '--url', t.url, '--token', root])).toBe(0);
+    expect(output.filter((l) => l.startsWith('erased (erasure entry')).map((l) => /record (\d+)/.exec(l)![1])).toEqual(['0', '1', '3']);
+    expect(output.at(-1)).toMatch(/^erased 3 records/);
+    expect(t.log.head.size).toBe(7);
+  });
+
+  it('is for admins of every tenant, needs a policy, and refuses a bad body or bad flags', async () => {
+    t = await startLog({ principals });
+    const refused = (r: any, status: number, code: string, message: RegExp) => {
+      expect(r.status, r.text).toBe(status);
+      expect(r.json.error_code).toBe(code);
+      expect(r.json.error_message).toMatch(message);
+    };
+    refused(await http(`${t.url}/v1/retention/run`, { method: 'POST' }), 401, 'unauthorized', /Authorization/);
+    refused(await post(t, '{}', t.tokens['carol']), 403, 'forbidden', /role admin/);
+    refused(await post(t, '{}', t.tokens['acmeAdmin']), 403, 'forbidden', /admin token for every tenant/);
+    refused(await post(t, '{"dry_run":"yes"}'), 400, 'malformed', /\{"dry_run": true\|false\}/);
+    refused(await post(t, '{"force":true}'), 400, 'malformed', /unexpected member "force"/);
+    refused(await post(t, '{}'), 409, 'conflict', /no retention policy/);
+
+    expect(await cli(['run', '--url', t.url, '--token', t.tokens['root']!])).toBe(1);
+    expect(output.join('\n')).toMatch(/HTTP 409.*no retention policy/);
+    expect(await cli(['run', '--url', t.url, '--token', t.tokens['root']!, '--data', t.dir])).toBe(2);
+    expect(await cli(['run', '--url', t.url])).toBe(2);
   });
 });
 

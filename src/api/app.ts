@@ -21,6 +21,8 @@ import { hashParam, readBody, uintParam } from './params.js';
 import { registerRecordRoutes } from './records.js';
 import { registerStreamRoute } from './stream.js';
 import { registerTokenRoutes } from './tokens.js';
+import { registerRetentionRoute } from './retention.js';
+import type { RetentionJob } from '../log/retention.js';
 
 export interface ApiOptions {
   readonly log: Log;
@@ -47,6 +49,8 @@ export interface ApiOptions {
   readonly isStopping?: () => boolean;
   /** Configured witnesses: /checkpoint serves their newest cosigned checkpoint, /v1/log lists them. */
   readonly witnesses?: { cosigned(): string | undefined; status(): readonly WitnessStatus[] };
+  /** The retention job, when the log has a policy: `POST /v1/retention/run` runs it on demand. */
+  readonly retention?: RetentionJob;
 }
 
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
@@ -178,6 +182,7 @@ export function createApp(options: ApiOptions): Hono {
   registerRecordRoutes(app, { log, auth });
   registerStreamRoute(app, { log, auth });
   registerTokenRoutes(app, { auth, logger });
+  registerRetentionRoute(app, { auth, retention: options.retention });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) =>

@@ -12,6 +12,7 @@
  * first entry not yet expired under P, so no run rescans what an earlier run finished.
  */
 import { decodeLeaf } from '../record/index.js';
+import { LogError } from '../util/errors.js';
 import type { LogStore } from '../storage/types.js';
 import type { Log } from './log.js';
 import { DAY_MS, fieldsToErase, periodDays, periodOf, policyFingerprint } from './retention-policy.js';
@@ -88,6 +89,8 @@ export class RetentionJob {
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RetentionRunReport | undefined> | undefined;
+  /** Runs, one at a time: a run on demand waits for a scheduled one, and the other way round. */
+  private runs: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly options: RetentionJobOptions) {
@@ -179,11 +182,22 @@ export class RetentionJob {
     return this.run({ maxErasures: Infinity, maxExamined: Infinity, ...options });
   }
 
+  /**
+   * One run on demand while the schedule may be running (`POST /v1/retention/run`): it starts once
+   * any run in progress has finished, so two runs never scan, erase or move cursors together.
+   */
+  runNow(options: RunOptions = {}): Promise<RetentionRunReport> {
+    if (this.closed) return Promise.reject(new LogError('shutdown', 'the log is shutting down; retention runs no more'));
+    const next = this.runs.then(() => this.run(options));
+    this.runs = next.catch(() => undefined);
+    return next;
+  }
+
   /** Runs now and then every `intervalMs` until `close`; a failed run is reported and retried next time. */
   start(intervalMs: number): void {
     const tick = (): void => {
       if (this.closed) return;
-      this.running = this.run().then(
+      this.running = this.runNow().then(
         (report) => {
           this.options.onRun?.(report);
           return report;
@@ -210,6 +224,7 @@ export class RetentionJob {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    await this.runs;
   }
 
   private async erase(targets: readonly RetentionErasure[]): Promise<RetentionErasure[]> {

@@ -132,6 +132,7 @@ Options:
       witnesses,
       metrics,
       logger,
+      ...(retention ? { retention } : {}),
     });
     const server = await listen(app, host, port).catch(async (e: Error) => {
       await log.close();
