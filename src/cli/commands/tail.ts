@@ -4,6 +4,9 @@
  * until SIGINT or SIGTERM (then exit 0).
  */
 import { FilterError, parseFilter } from '../../client/filter.js';
+import { CheckpointMonitor, MonitorAlert } from '../../client/monitor.js';
+import { parseVerifierKey } from '../../note/index.js';
+import { keyOrFile } from '../keyarg.js';
 import { readEvents } from '../../client/sse.js';
 import type { ServerSentEvent } from '../../client/sse.js';
 import { parse, required, UsageError } from '../usage.js';
@@ -17,7 +20,7 @@ const IDLE_MS = 45_000;
 export const tailCommand: Command = {
   name: 'tail',
   summary: 'follow the log live: new checkpoints, and record summaries with an auditor token',
-  help: `Usage: sealtrail tail --url URL [--token TOKEN] [--filter EXPR] [--json]
+  help: `Usage: sealtrail tail --url URL [--token TOKEN] [--filter EXPR] [--vkey VKEY] [--json]
 
 Follows the log's live stream (GET /v1/stream) and prints one line per event: each new checkpoint,
 and, with an auditor or admin token, a summary of each new record within the token's tenants (its
@@ -25,19 +28,43 @@ index, time, submitter, event_id, tenant_id and field names; read the values wit
 /v1/records/INDEX). Reconnects with backoff when the connection drops, and says on stderr how many
 entries were appended while it was away. Runs until SIGINT or SIGTERM, then exits 0.
 
+With --vkey it also monitors the log: each checkpoint must verify with the log's key and extend
+the last one verified (a consistency proof fetched from the log, checked here). A checkpoint that
+fails is evidence that the log forged a checkpoint or showed two histories: tail prints ALERT and
+why on stderr and exits 3. A proof it cannot fetch now (network) is checked with the next one.
+
 Options:
   --url URL          the log's base URL, e.g. http://127.0.0.1:8080
   --token TOKEN      an auditor or admin token (default: $SEALTRAIL_TOKEN); without one, checkpoints only
   --filter EXPR      only records matching EXPR: field=value terms joined by AND or OR (AND binds
                      tighter), values in double quotes may hold spaces, e.g.
                      'result=block OR result=escalate'; needs a token
+  --vkey VKEY        the log's verifier key, or a file holding it (e.g. DATA/log.vkey): verify every
+                     checkpoint and the consistency of each with the one before
   --json             one JSON object per line: {"event": "checkpoint"|"record", ...the event's data}
   -h, --help         show this help
 
-Exit codes: 0 stopped by a signal, 1 the log refused the stream (bad token, wrong role), 2 usage.`,
+Exit codes: 0 stopped by a signal, 1 the log refused the stream (bad token, wrong role), 2 usage,
+3 (with --vkey) a checkpoint failed verification.`,
   async run(argv) {
-    const { values } = parse(argv, { url: { type: 'string' }, token: { type: 'string' }, filter: { type: 'string' }, json: { type: 'boolean' } });
+    const { values } = parse(argv, {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      filter: { type: 'string' },
+      vkey: { type: 'string' },
+      json: { type: 'boolean' },
+    });
     const base = parseBase(required(values.url, '--url'));
+    let monitor: CheckpointMonitor | undefined;
+    if (values.vkey !== undefined) {
+      let verifier;
+      try {
+        verifier = parseVerifierKey(await keyOrFile(values.vkey));
+      } catch (e) {
+        throw new UsageError(`--vkey: ${(e as Error).message}`);
+      }
+      monitor = new CheckpointMonitor(base.href.replace(/\/+$/, ''), verifier);
+    }
     const token = values.token ?? process.env['SEALTRAIL_TOKEN'];
     if (values.filter !== undefined) {
       if (!token) throw new UsageError('--filter applies to records, which need --token (an auditor or admin token)');
@@ -50,7 +77,7 @@ Exit codes: 0 stopped by a signal, 1 the log refused the stream (bad token, wron
     }
     const url = new URL('v1/stream', base);
     if (values.filter !== undefined) url.searchParams.set('filter', values.filter);
-    return follow(url, token, values.json === true);
+    return follow(url, token, values.json === true, monitor);
   },
 };
 
@@ -69,7 +96,7 @@ function parseBase(text: string): URL {
 /** Thrown for an answer that retrying cannot change (4xx): tail gives up with exit 1. */
 class Refused extends Error {}
 
-async function follow(url: URL, token: string | undefined, json: boolean): Promise<number> {
+async function follow(url: URL, token: string | undefined, json: boolean, monitor: CheckpointMonitor | undefined): Promise<number> {
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
@@ -83,8 +110,9 @@ async function follow(url: URL, token: string | undefined, json: boolean): Promi
     while (!stop.signal.aborted) {
       let connected = false;
       try {
-        await connect(url, token, lastEventId, stop.signal, (e) => {
+        await connect(url, token, lastEventId, stop.signal, async (e) => {
           connected = true;
+          if (monitor && e.event === 'checkpoint') await verifyCheckpoint(monitor, e, stop.signal);
           lastEventId = e.id ?? lastEventId;
           if (e.event === 'checkpoint') {
             const size = (JSON.parse(e.data) as { tree_size: number }).tree_size;
@@ -105,6 +133,10 @@ async function follow(url: URL, token: string | undefined, json: boolean): Promi
           console.error(`sealtrail tail: ${e.message}`);
           return 1;
         }
+        if (e instanceof MonitorAlert) {
+          console.error(`sealtrail tail: ALERT: ${e.message}`);
+          return 3;
+        }
         console.error(`sealtrail tail: ${describeFailure(e as Error)}; reconnecting in ${(backoff / 1000).toFixed(1)} s`);
       }
       sawSince = false;
@@ -119,8 +151,34 @@ async function follow(url: URL, token: string | undefined, json: boolean): Promi
   }
 }
 
+/**
+ * Checks a checkpoint event with the monitor before it is printed; throws MonitorAlert on evidence.
+ * A malformed event is evidence too: the log signs what it streams.
+ */
+async function verifyCheckpoint(monitor: CheckpointMonitor, e: ServerSentEvent, signal: AbortSignal): Promise<void> {
+  let data: { tree_size?: unknown; root_hash?: unknown; checkpoint?: unknown };
+  try {
+    data = JSON.parse(e.data) as typeof data;
+  } catch {
+    throw new MonitorAlert(`a checkpoint event that is not JSON: ${e.data.slice(0, 200)}`);
+  }
+  if (typeof data.tree_size !== 'number' || typeof data.root_hash !== 'string' || typeof data.checkpoint !== 'string') {
+    throw new MonitorAlert('a checkpoint event without tree_size, root_hash and checkpoint');
+  }
+  const outcome = await monitor.check(data.checkpoint, { treeSize: data.tree_size, rootHash: data.root_hash }, signal);
+  if (outcome.kind === 'unchecked') {
+    console.error(`sealtrail tail: could not check the consistency of tree size ${data.tree_size} now (${outcome.why}); the next checkpoint is checked from tree size ${monitor.verified?.size ?? 0}`);
+  }
+}
+
 /** One connection: resolves when the server ends the stream, rejects on an error. */
-async function connect(url: URL, token: string | undefined, lastEventId: string | undefined, stop: AbortSignal, onEvent: (e: ServerSentEvent) => void): Promise<void> {
+async function connect(
+  url: URL,
+  token: string | undefined,
+  lastEventId: string | undefined,
+  stop: AbortSignal,
+  onEvent: (e: ServerSentEvent) => void | Promise<void>,
+): Promise<void> {
   const connection = new AbortController();
   const abort = (): void => connection.abort();
   stop.addEventListener('abort', abort, { once: true });
@@ -149,7 +207,7 @@ async function connect(url: URL, token: string | undefined, lastEventId: string 
     }
     if (!res.body) throw new Error('the answer has no body');
     const body = res.body as unknown as AsyncIterable<Uint8Array>;
-    for await (const e of readEvents(tap(body, alive))) onEvent(e);
+    for await (const e of readEvents(tap(body, alive))) await onEvent(e);
   } catch (e) {
     if (connection.signal.aborted && connection.signal.reason instanceof Error) throw connection.signal.reason;
     throw e;

@@ -2,9 +2,10 @@
  * @module
  * `sealtrail verify-bundle`: offline verification of an evidence bundle (spec/formats.md §19).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { BundleError, verifyBundle } from '../../client/bundle-verify.js';
 import { ReceiptError } from '../../client/receipt.js';
+import { keyOrFile } from '../keyarg.js';
 import { parseVerifierKey } from '../../note/index.js';
 import type { NoteVerifier } from '../../note/index.js';
 import { progressBar } from '../progress.js';
@@ -103,12 +104,4 @@ function verifierOf(key: string, flag: string): NoteVerifier {
   } catch (e) {
     throw new UsageError(`${flag} is not a verifier key: ${(e as Error).message}`);
   }
-}
-
-/** A key given inline, or the path of a file that holds it. */
-async function keyOrFile(arg: string): Promise<string> {
-  return readFile(arg, 'utf8').then(
-    (t) => t.trim(),
-    () => arg,
-  );
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ReceiptError, verifyReceipt } from '../../client/receipt.js';
 import { checkWitnessed } from '../../client/witnessed.js';
+import { keyOrFile } from '../keyarg.js';
 import { parseVerifierKey } from '../../note/index.js';
 import { parse, required, UsageError } from '../usage.js';
 import type { Command } from '../usage.js';
@@ -87,11 +88,3 @@ Options:
     }
   },
 };
-
-/** A key given inline, or the path of a file that holds it. */
-async function keyOrFile(arg: string): Promise<string> {
-  return readFile(arg, 'utf8').then(
-    (t) => t.trim(),
-    () => arg,
-  );
-}
