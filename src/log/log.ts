@@ -11,7 +11,7 @@ import {
   hashLeaf,
   inclusionPlan,
 } from '../merkle/index.js';
-import { openCheckpoint, signCheckpoint, signTreeHead } from '../note/index.js';
+import { openCheckpoint, signCheckpoint, signTreeHead, verifyTreeHead } from '../note/index.js';
 import type { NoteSigner, NoteVerifier } from '../note/index.js';
 import { decodeLeaf } from '../record/index.js';
 import type { RecordField } from '../record/index.js';
@@ -19,6 +19,7 @@ import { equalBytes, toBase64 } from '../util/bytes.js';
 import { LogError } from '../util/errors.js';
 import type { LogStore, StoredRecordField, TreeHead } from '../storage/types.js';
 import { RightEdge } from './edge.js';
+import { checkNewestEntry, checkNewestFullTiles } from './integrity.js';
 import { prepareRecord } from './prepare.js';
 import { PublishedFeed } from './published.js';
 import type { PublishedListener } from './published.js';
@@ -93,19 +94,25 @@ export class Log {
   }
 
   /**
-   * Opens an existing log. Checks, without scanning the log, that the stored tree head is signed by
-   * this log's key and that the root recomputed from the stored right edge matches it; a store that
-   * fails either check is refused with the reason.
+   * Opens an existing log. Checks, without scanning the log, that the stored tree head (checkpoint and
+   * STH) is signed by this log's key, that the root recomputed from the stored right edge matches it,
+   * and the newest tiles and entry (integrity.ts); a store that fails a check is refused with the reason.
    */
   static async open(options: LogOptions): Promise<Log> {
     const { store, signer, verifier } = options;
     const meta = await store.readMeta();
     const head = await store.readHead();
-    if (!meta || !head) throw new Error('no log in this store: initialise it first (sealtrail init)');
+    if (!meta && !head) throw new Error('no log in this store: initialise it first (sealtrail init)');
+    if (!meta || !head) throw new Error(`store is damaged: it holds the log's ${meta ? 'metadata but no tree head' : 'tree head but no metadata'}`);
     if (meta.origin !== signer.name) {
       throw new Error(`the key is for origin ${JSON.stringify(signer.name)} but the store holds log ${JSON.stringify(meta.origin)}`);
     }
-    const { checkpoint } = openCheckpoint(head.checkpoint, verifier);
+    let checkpoint: ReturnType<typeof openCheckpoint>['checkpoint'];
+    try {
+      ({ checkpoint } = openCheckpoint(head.checkpoint, verifier));
+    } catch (e) {
+      throw new Error(`store is damaged: the stored checkpoint (tree head size ${head.size}) does not verify under the log's key: ${(e as Error).message}`);
+    }
     if (checkpoint.size !== head.size || !equalBytes(checkpoint.rootHash, head.rootHash)) {
       throw new Error(`store is damaged: the stored checkpoint (size ${checkpoint.size}) does not match the stored tree head (size ${head.size})`);
     }
@@ -116,6 +123,12 @@ export class Log {
           `(${toBase64(head.rootHash)}) at tree size ${head.size}`,
       );
     }
+    // get-sth serves the stored STH as it is: its signature (over timestamp, size and root) must hold too.
+    if (!verifyTreeHead(verifier, head.timestamp, head.size, head.rootHash, head.sthSignature)) {
+      throw new Error(`store is damaged: the stored tree head signature (STH of tree size ${head.size}, timestamp ${head.timestamp}) does not verify under the log's key`);
+    }
+    await checkNewestFullTiles(store, head.size);
+    await checkNewestEntry(store, head.size);
     const sequencer = { ...DEFAULT_SEQUENCER_OPTIONS, ...options.sequencer };
     return new Log(store, meta.origin, head, edge, signer, options.now ?? Date.now, sequencer, options.observer);
   }
@@ -273,8 +286,19 @@ export class Log {
       throw new LogError('malformed', `record ${targetIndex} has no field ${unknown.map((f) => JSON.stringify(f)).join(', ')}; name fields the record has`);
     }
     const entry = await this.sequencer.submitErasure(request);
-    // The erasure is durable; the compaction only removes the overwritten bytes from the files.
-    if (entry.appended) await this.store.compactRecord(targetIndex);
+    // The erasure is durable; the compaction only removes the overwritten bytes from the files. It
+    // runs when nothing was left to erase too, so that repeating a request whose compaction failed
+    // (the disk full, say) finishes the job.
+    try {
+      await this.store.compactRecord(targetIndex);
+    } catch (error) {
+      throw new LogError(
+        'storage',
+        `erasure entry ${entry.index} is logged and the fields read as erased, but their old values could not yet be removed ` +
+          `from the files: ${(error as Error).message}; send the same request again to finish`,
+        1,
+      );
+    }
     return {
       outcome: entry.erasure!,
       erasureIndex: entry.index,

@@ -18,7 +18,8 @@ import { equalBytes } from '../util/bytes.js';
 import type { ErasedField, LogStore, StoredField, StoredRecordField, TreeHead } from '../storage/types.js';
 import { isErased } from '../storage/types.js';
 import { prepareErasureRecord, prepareShredRecord } from './prepare.js';
-import type { RightEdge, TileWrite } from './edge.js';
+import { RightEdge } from './edge.js';
+import type { TileWrite } from './edge.js';
 
 /** A record ready to be sequenced: parsed, salted and committed at request time. */
 export interface PreparedRecord {
@@ -145,6 +146,8 @@ export class Sequencer {
   private closed = false;
   private head: TreeHead;
   private edge: RightEdge;
+  /** A pass failed and `resync` has not yet succeeded since: the next pass runs it first. */
+  private stale = false;
 
   constructor(
     private readonly deps: SequencerDeps,
@@ -263,6 +266,8 @@ export class Sequencer {
   private async pass(batch: Submission[]): Promise<void> {
     const started = this.deps.observer ? performance.now() : 0;
     try {
+      if (this.stale) await this.resync();
+
       // 1. Deduplicate. Idempotency keys are looked up here, by the single writer, so no two passes
       //    can both decide a key is new. Crash here: nothing written, nobody answered.
       const { decided, rewrites, shreds } = await this.deduplicate(batch);
@@ -332,14 +337,47 @@ export class Sequencer {
       this.deps.observer?.passed(leafInputs.length, seconds);
     } catch (error) {
       // The batch failed as a whole (the store refused the write, most likely). Nothing of it was
-      // published; every waiting request gets the error, and the next pass starts from the old head.
+      // published; every waiting request gets the error, and the next pass starts from the stored
+      // head: the old one, unless the failed write reached the disk after all (resync).
+      this.stale = true;
       const failure =
         error instanceof LogError
           ? error
-          : new LogError('storage', `the log could not store this pass (${(error as Error).message}); nothing was logged, retry shortly`, 1);
+          : new LogError(
+              'storage',
+              `the log could not store this pass: ${(error as Error).message}; nothing of it was published, retry shortly ` +
+                '(a retry with the same Idempotency-Key or event_id never logs a record twice)',
+              1,
+            );
       for (const s of batch) s.reject(failure);
       this.deps.observer?.failed(error);
+      // At once rather than at the next pass, so that a failed write that reached the disk after all
+      // is published as soon as it can be seen; if the store cannot tell yet, the next pass retries.
+      await this.resync().catch(() => undefined);
     }
+  }
+
+  /**
+   * After a failed pass: the store's tree head is the published one, unless the failed write reached
+   * the disk all the same (LevelDB cannot tell after a failed fsync, and shows it once reopened).
+   * Such a pass is whole and signed, built on the published head: it is published now, so that the
+   * next pass extends it instead of giving its indices away again. Reads O(log n) tiles.
+   */
+  private async resync(): Promise<void> {
+    const stored = await this.deps.store.readHead();
+    if (!stored || stored.size < this.head.size) {
+      throw new Error(`store is damaged: its tree head (size ${stored?.size}) is behind the published one (size ${this.head.size})`);
+    }
+    if (stored.size > this.head.size) {
+      const edge = await RightEdge.load(stored.size, this.deps.store);
+      if (!equalBytes(edge.root(), stored.rootHash)) {
+        throw new Error(`store is damaged: the root recomputed from the stored tiles differs from the stored root at tree size ${stored.size}`);
+      }
+      this.head = stored;
+      this.edge = edge;
+      this.deps.onPublish({ head: stored, edge, completed: [] });
+    }
+    this.stale = false;
   }
 
   private sign(size: number, rootHash: Uint8Array, timestamp: number): TreeHead {

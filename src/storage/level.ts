@@ -7,6 +7,8 @@
  * Record values and salts are sealed under per-tenant data keys (sealed.ts, spec/formats.md §20);
  * everything else (leaves, tiles, hashes, tokens) is stored as it is, and needs no master key.
  */
+import { readdir, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Level } from 'level';
 import { decodeDcbor, encodeDcbor } from '../record/cbor.js';
 import type { Dcbor } from '../record/cbor.js';
@@ -26,6 +28,9 @@ import type {
   TreeHead,
 } from './types.js';
 import { isErased, storedString } from './types.js';
+import { LogError } from '../util/errors.js';
+import { StorageFailure, errnoError, storageFailure } from './faults.js';
+import type { StoreFault, StoreWrite } from './faults.js';
 import {
   DATA_KEY_RANGE,
   LOG_META_KEY,
@@ -168,12 +173,149 @@ function encodeIndex(index: number): Buffer {
   return b;
 }
 
+/** Free space LevelDB needs beyond its write-ahead logs to reopen (a new manifest and log). */
+const REOPEN_MARGIN_BYTES = 1024 * 1024;
+
 export class LevelStore implements LogStore {
+  /** A test's injected fault (injectFault); undefined, and never looked at further, in production. */
+  private fault: { spec: StoreFault; remaining: number } | undefined;
+  /**
+   * A write failed, and LevelDB must be reopened before the next one. After a failed write its
+   * write-ahead log may end in a torn record its writer does not know about: later batches land
+   * after it and are dropped when LevelDB next replays the log, although each was synced (seen on a
+   * full tmpfs: every batch acknowledged after the ENOSPC was gone at the next open). A failed fsync
+   * also leaves LevelDB refusing every later write. Reopening replays the intact records into a
+   * fresh log and clears both. Reads keep working meanwhile: the memtable holds only whole batches.
+   */
+  private unsettled = false;
+  /** The reopen under way; reads and writes wait for it. */
+  private reopening: Promise<void> | undefined;
+  /** Set by each reopen: the next commit first checks that the durable tree head is the one it extends. */
+  private reopened = false;
+  /** Writes in flight; a reopen waits until they are done. */
+  private writing = 0;
+  private idle: (() => void)[] = [];
+  /** The last batch or put in line (see `write`). */
+  private logWrites: Promise<unknown> = Promise.resolve();
+  /** The destroyed data keys of a shred are still to be compacted out of the files (a compaction failed). */
+  private dataKeysToCompact = false;
+  private closed = false;
+
   private constructor(
     private readonly db: Db,
+    private readonly path: string,
     private readonly masterKey: MasterKey | undefined,
-    private readonly keyring: Keyring | undefined,
+    private keyring: Keyring | undefined,
   ) {}
+
+  /**
+   * For tests: makes the matching writes to LevelDB fail (StoreFault) until `clearFault` or until
+   * `times` writes have failed. Replaces any earlier fault.
+   */
+  injectFault(fault: StoreFault): void {
+    this.fault = { spec: fault, remaining: fault.times ?? Infinity };
+  }
+
+  clearFault(): void {
+    this.fault = undefined;
+  }
+
+  /**
+   * Every write to LevelDB goes through here. Writes that append to LevelDB's write-ahead log
+   * (batches, puts) go one at a time: one that LevelDB took while another failed could land after a
+   * torn record (see `unsettled`). Compactions write no log record and run alongside.
+   */
+  private write<T>(kind: StoreWrite, op: () => Promise<T>): Promise<T> {
+    if (kind === 'compact') return this.writeNow(kind, op);
+    const turn = this.logWrites.then(() => this.writeNow(kind, op));
+    this.logWrites = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /**
+   * After a failed write, reopens LevelDB first (see `unsettled`). A failure is classified
+   * (StorageFailure) and starts a reopen at once, so that what the store reads next is what is on disk.
+   */
+  private async writeNow<T>(kind: StoreWrite, op: () => Promise<T>): Promise<T> {
+    try {
+      while (this.unsettled) await this.reopen();
+    } catch (error) {
+      throw storageFailure(error);
+    }
+    // No await between the check above and this count: a reopen waits for every counted write.
+    let failure: unknown;
+    this.writing += 1;
+    try {
+      if (this.fault === undefined) return await op();
+      const injected = this.strike(kind);
+      if (injected === undefined) return await op();
+      if (injected.landed) await op();
+      throw injected.error;
+    } catch (error) {
+      failure = error;
+    } finally {
+      this.writing -= 1;
+      if (this.writing === 0) for (const wake of this.idle.splice(0)) wake();
+    }
+    this.unsettled = true;
+    const classified = storageFailure(failure);
+    // Best effort now; if it cannot be done yet (the disk still full), the next write retries it.
+    await this.reopen().catch(() => undefined);
+    throw classified;
+  }
+
+  /** The injected fault this write meets, if any (and counts it). */
+  private strike(kind: StoreWrite): { error: Error; landed: boolean } | undefined {
+    const fault = this.fault!;
+    if (fault.spec.writes !== undefined && !fault.spec.writes.includes(kind)) return undefined;
+    if (--fault.remaining <= 0) this.fault = undefined;
+    return { error: errnoError(fault.spec.code), landed: fault.spec.landed ?? false };
+  }
+
+  /** Reads wait for a reopen under way; if LevelDB is closed by one that failed, they try again. */
+  private async settleForRead(): Promise<void> {
+    if (this.reopening) await this.reopening.catch(() => undefined);
+    if (this.db.status === 'open') return;
+    try {
+      await this.reopen();
+    } catch (error) {
+      throw new LogError('storage', `the store is unavailable after a failed write: ${storageFailure(error).message}; retry shortly`, 1);
+    }
+  }
+
+  private reopen(): Promise<void> {
+    this.reopening ??= (async () => {
+      while (this.writing > 0) await new Promise<void>((wake) => this.idle.push(wake));
+      if (this.closed) throw new Error('the store is closed');
+      if (!this.unsettled) return;
+      await this.checkRoomToReopen();
+      if (this.db.status === 'open') await this.db.close();
+      await this.db.open();
+      // The data keys a failed pass created or destroyed may be on disk after all (see `reopened`):
+      // the keyring forgets what it cached and reads them again.
+      if (this.masterKey !== undefined) this.keyring = new Keyring(this.db, this.masterKey);
+      this.unsettled = false;
+      this.reopened = true;
+    })().finally(() => {
+      this.reopening = undefined;
+    });
+    return this.reopening;
+  }
+
+  /**
+   * Reopening replays the write-ahead logs into a new table, which needs about their size in free
+   * space. On a disk still full it would fail and leave LevelDB closed, failing reads too: so while
+   * there is not that much room, the store stays open for reads and writes keep failing.
+   */
+  private async checkRoomToReopen(): Promise<void> {
+    let logBytes = 0;
+    for (const name of await readdir(this.path)) if (name.endsWith('.log')) logBytes += (await stat(join(this.path, name))).size;
+    const fs = await statfs(this.path);
+    const free = fs.bavail * fs.bsize;
+    if (free < logBytes + REOPEN_MARGIN_BYTES) {
+      throw new StorageFailure(`the disk is full (ENOSPC): ${free} bytes free, recovering needs about ${logBytes + REOPEN_MARGIN_BYTES}`, 'ENOSPC', `statfs ${this.path}`);
+    }
+  }
 
   /**
    * Opens (creating if needed) the LevelDB at `path`. Fails if another process has it open, and if
@@ -182,9 +324,19 @@ export class LevelStore implements LogStore {
    */
   static async open(path: string, masterKey?: MasterKey): Promise<LevelStore> {
     const db: Db = new Level<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    await db.open();
     try {
-      const check = await db.get(MASTER_CHECK_KEY);
+      await db.open();
+    } catch (e) {
+      // LevelDB's own reason (a damaged CURRENT or MANIFEST, say) is in the cause; the lock error
+      // keeps its shape for openStore's advice.
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED' || cause?.message === undefined) throw e;
+      throw new Error(`store is damaged or unreadable: LevelDB could not open ${path}: ${cause.message}`, { cause: e });
+    }
+    try {
+      const check = await db.get(MASTER_CHECK_KEY).catch((e: Error) => {
+        throw new Error(`store is damaged or unreadable: LevelDB could not read ${path}: ${e.message}`, { cause: e });
+      });
       if (masterKey !== undefined && check !== undefined && !masterKeyMatches(masterKey, check)) {
         throw new Error('the master key is not the one this log was created with (its records are encrypted under another key); give the right --master-key FILE or SEALTRAIL_MASTER_KEY');
       }
@@ -195,20 +347,23 @@ export class LevelStore implements LogStore {
       await db.close();
       throw e;
     }
-    return new LevelStore(db, masterKey, masterKey === undefined ? undefined : new Keyring(db, masterKey));
+    return new LevelStore(db, path, masterKey, masterKey === undefined ? undefined : new Keyring(db, masterKey));
   }
 
   /** True if the log's records are encrypted at rest (it was created with a master key). */
   async isEncrypted(): Promise<boolean> {
+    if (this.unsettled) await this.settleForRead();
     return (await this.db.get(MASTER_CHECK_KEY)) !== undefined;
   }
 
   async readMeta(): Promise<LogMeta | undefined> {
+    if (this.unsettled) await this.settleForRead();
     const value = await this.db.get(LOG_META_KEY);
     return value === undefined ? undefined : decodeMeta(value);
   }
 
   async readHead(): Promise<TreeHead | undefined> {
+    if (this.unsettled) await this.settleForRead();
     const value = await this.db.get(STATE_KEY);
     return value === undefined ? undefined : decodeHead(value);
   }
@@ -216,18 +371,23 @@ export class LevelStore implements LogStore {
   async initialise(meta: LogMeta, head: TreeHead): Promise<void> {
     if ((await this.db.get(LOG_META_KEY)) !== undefined) throw new Error('a log already exists in this store');
     if (this.masterKey === undefined) throw new Error('a new log needs a master key: its records are encrypted at rest');
-    await this.db.batch(
-      [
-        { type: 'put', key: LOG_META_KEY, value: encodeMeta(meta) },
-        { type: 'put', key: STATE_KEY, value: encodeHead(head) },
-        { type: 'put', key: MASTER_CHECK_KEY, value: Buffer.from(masterKeyCheck(this.masterKey)) },
-      ],
-      { sync: true },
+    const masterKey = this.masterKey;
+    await this.write('batch', () =>
+      this.db.batch(
+        [
+          { type: 'put', key: LOG_META_KEY, value: encodeMeta(meta) },
+          { type: 'put', key: STATE_KEY, value: encodeHead(head) },
+          { type: 'put', key: MASTER_CHECK_KEY, value: Buffer.from(masterKeyCheck(masterKey)) },
+        ],
+        { sync: true },
+      ),
     );
   }
 
   async commit(pass: PassWrite): Promise<void> {
     const keyring = needKeyring(this.keyring);
+    // The keyring reads the store below, before the batch's own turn to reopen LevelDB comes.
+    if (this.unsettled) await this.settleForRead();
     // Data keys created (a tenant's first record) or destroyed (a shred) by this pass join its batch,
     // and the keyring sees them only once the batch is durable.
     const pending = new PendingKeys();
@@ -259,24 +419,57 @@ export class LevelStore implements LogStore {
     // The tree head goes in the same batch: it is the commit point readers and start-up trust.
     ops.push({ type: 'put', key: STATE_KEY, value: encodeHead(pass.head) });
     ops.push(...pending.ops);
-    await this.db.batch(ops, { sync: true });
+    await this.write('batch', async () => {
+      if (this.reopened) {
+        // LevelDB was reopened after a failed write, and a failed pass may have reached the disk all
+        // the same (a failed fsync cannot tell): this pass, built on the head before it, must then
+        // not overwrite it. The sequencer reloads the stored head after a failed pass.
+        const stored = await this.db.get(STATE_KEY);
+        const size = stored === undefined ? undefined : decodeHead(stored).size;
+        if (size !== pass.firstIndex) {
+          throw new StorageFailure(
+            `the stored tree head is at size ${String(size)}, not ${pass.firstIndex} as this pass expects (a failed pass reached the disk after all)`,
+            undefined,
+            'tree head moved',
+          );
+        }
+        this.reopened = false;
+      }
+      await this.db.batch(ops, { sync: true });
+    });
+    // The pass is durable from here: nothing below may fail commit, or the sequencer would take the
+    // pass for unwritten and give its indices to the next one.
     keyring.promote(pending);
-    if (pass.shreds !== undefined && pass.shreds.length > 0) {
-      // The destroyed keys' wrapped bytes leave the files (write-ahead log and tables), as erased
-      // values do (compactRecord): only then are the tenant's records unreadable for good.
-      await this.compactRange(DATA_KEY_RANGE.gte, DATA_KEY_RANGE.lt);
+    if (pass.shreds !== undefined && pass.shreds.length > 0) this.dataKeysToCompact = true;
+    if (this.dataKeysToCompact) await this.compactDataKeys();
+  }
+
+  /**
+   * The destroyed keys' wrapped bytes leave the files (write-ahead log and tables), as erased values
+   * do (compactRecord): only then are the tenant's records unreadable for good. If the compaction
+   * fails, the pass that destroyed them stands; it is retried after each later pass and at close.
+   */
+  private async compactDataKeys(): Promise<void> {
+    try {
+      await this.write('compact', () => this.compactRange(DATA_KEY_RANGE.gte, DATA_KEY_RANGE.lt));
+      this.dataKeysToCompact = false;
+    } catch {
+      // Retried later (above); the shred itself is durable.
     }
   }
 
   async readTile(level: number, index: number): Promise<Uint8Array | undefined> {
+    if (this.unsettled) await this.settleForRead();
     return this.db.get(tileKey(level, index));
   }
 
   async readEntry(index: number): Promise<Uint8Array | undefined> {
+    if (this.unsettled) await this.settleForRead();
     return this.db.get(entryKey(index));
   }
 
   async readEntries(start: number, count: number): Promise<Uint8Array[]> {
+    if (this.unsettled) await this.settleForRead();
     if (count <= 0) return [];
     return this.db.values({ gte: entryKey(start), lt: entryKey(start + count) }).all();
   }
@@ -286,7 +479,7 @@ export class LevelStore implements LogStore {
     // dropped), then merges every table overlapping the range down to the last level, keeping only
     // the newest version of each key: afterwards the erased values are in no file of the store.
     // `level` is classic-level on Node; its typings omit compactRange, which classic-level has.
-    await this.compactRange(recordKey(index), recordKey(index + 1));
+    await this.write('compact', () => this.compactRange(recordKey(index), recordKey(index + 1)));
   }
 
   private async compactRange(start: Buffer, end: Buffer): Promise<void> {
@@ -295,39 +488,45 @@ export class LevelStore implements LogStore {
   }
 
   async readRecord(index: number): Promise<StoredRecordField[] | undefined> {
+    if (this.unsettled) await this.settleForRead();
     const value = await this.db.get(recordKey(index));
     return value === undefined ? undefined : decodeRecord(this.keyring, index, value);
   }
 
   async findLeafIndex(leafHash: Uint8Array): Promise<number | undefined> {
+    if (this.unsettled) await this.settleForRead();
     const value = await this.db.get(leafHashKey(leafHash));
     return value === undefined ? undefined : readUint64(value, 0);
   }
 
   async readIdempotency(keys: readonly { submitter: string; key: string }[]): Promise<(IdempotencyRecord | undefined)[]> {
+    if (this.unsettled) await this.settleForRead();
     if (keys.length === 0) return [];
     const values = await this.db.getMany(keys.map((k) => idempotencyKey(k.submitter, k.key)));
     return values.map((v) => (v === undefined ? undefined : { index: readUint64(v, 0), requestDigest: v.subarray(8, 40) }));
   }
 
   async findByEventId(eventId: string, limit: number): Promise<number[]> {
+    if (this.unsettled) await this.settleForRead();
     const keys = await this.db.keys({ ...eventIdRange(eventId), limit }).all();
     return keys.map((k) => readUint64(k, 33));
   }
 
   async readJobState(job: string): Promise<Uint8Array | undefined> {
+    if (this.unsettled) await this.settleForRead();
     return this.db.get(jobStateKey(job));
   }
 
   async putJobState(job: string, state: Uint8Array): Promise<void> {
-    await this.db.put(jobStateKey(job), asBuffer(state), { sync: true });
+    await this.write('put', () => this.db.put(jobStateKey(job), asBuffer(state), { sync: true }));
   }
 
   async putPrincipal(tokenHash: Uint8Array, principal: Principal): Promise<void> {
-    await this.db.put(tokenKey(tokenHash), encodePrincipal(principal), { sync: true });
+    await this.write('put', () => this.db.put(tokenKey(tokenHash), encodePrincipal(principal), { sync: true }));
   }
 
   async listPrincipals(): Promise<StoredPrincipal[]> {
+    if (this.unsettled) await this.settleForRead();
     const out: StoredPrincipal[] = [];
     for await (const [key, value] of this.db.iterator(TOKEN_RANGE)) {
       out.push({ tokenHash: key.subarray(1), principal: decodePrincipal(value) });
@@ -336,13 +535,19 @@ export class LevelStore implements LogStore {
   }
 
   async deletePrincipals(tokenHashes: readonly Uint8Array[]): Promise<void> {
-    await this.db.batch(
-      tokenHashes.map((h) => ({ type: 'del' as const, key: tokenKey(h) })),
-      { sync: true },
+    await this.write('batch', () =>
+      this.db.batch(
+        tokenHashes.map((h) => ({ type: 'del' as const, key: tokenKey(h) })),
+        { sync: true },
+      ),
     );
   }
 
   async close(): Promise<void> {
-    await this.db.close();
+    if (this.dataKeysToCompact) await this.compactDataKeys();
+    await this.logWrites;
+    if (this.reopening) await this.reopening.catch(() => undefined);
+    this.closed = true;
+    if (this.db.status === 'open') await this.db.close();
   }
 }
