@@ -167,7 +167,8 @@ export async function readJson(path: string): Promise<any> {
 }
 
 export async function writeConfig(path: string, config: unknown): Promise<string> {
-  await writeFile(path, JSON.stringify(config, null, 2));
+  // 0600: a configuration with a log anchor holds a token, and the witness refuses it otherwise.
+  await writeFile(path, JSON.stringify(config, null, 2), { mode: 0o600 });
   return path;
 }
 

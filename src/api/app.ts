@@ -20,6 +20,8 @@ import { notePrincipal, observeRequests, requestIdOf, routeOf } from './observab
 import { hashParam, readBody, uintParam } from './params.js';
 import { registerRecordRoutes } from './records.js';
 import { registerStreamRoute } from './stream.js';
+import { RateLimiter } from './ratelimit.js';
+import type { RateLimits } from './ratelimit.js';
 import { registerTokenRoutes } from './tokens.js';
 import { registerRetentionRoute } from './retention.js';
 import type { RetentionJob } from '../log/retention.js';
@@ -49,6 +51,11 @@ export interface ApiOptions {
   readonly isStopping?: () => boolean;
   /** Configured witnesses: /checkpoint serves their newest cosigned checkpoint, /v1/log lists them. */
   readonly witnesses?: { cosigned(): string | undefined; status(): readonly WitnessStatus[] };
+  /**
+   * Per-role token buckets for authenticated requests (src/api/ratelimit.ts; over the limit, 429
+   * `rateLimited`). None by default; `sealtrail serve` passes DEFAULT_RATE_LIMITS or the config's.
+   */
+  readonly rateLimits?: RateLimits;
   /** The retention job, when the log has a policy: `POST /v1/retention/run` runs it on demand. */
   readonly retention?: RetentionJob;
 }
@@ -56,8 +63,11 @@ export interface ApiOptions {
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
 export function createApp(options: ApiOptions): Hono {
-  const { log, auth, limits } = options;
+  const { log, limits } = options;
   const metrics = options.metrics ?? new Metrics({ processMetrics: false });
+  const limiter = options.rateLimits ? new RateLimiter(options.rateLimits, { onLimited: (role) => metrics.rateLimited(role) }) : undefined;
+  // Every route authenticates through this, so every authenticated request is charged (and only those).
+  const auth = limiter ? limiter.guard(options.auth) : options.auth;
   const logger = options.logger ?? silentLogger();
   const report =
     options.report ??
@@ -107,6 +117,8 @@ export function createApp(options: ApiOptions): Hono {
     }
     const body = await readBody(c, options.maxBatchBytes, 'the batch');
     const batch = parseRecordBatch(body, limits);
+    // Authenticating charged the request 1; a batch costs one per record (ratelimit.ts).
+    limiter?.take(principal, batch.length - 1, 1);
     const records: PreparedRecord[] = batch.map((fields) => Log.prepare(fields, eventId(fields)));
     return c.json({ receipts: await log.submit(principal.name, records, { batch: true }) });
   });

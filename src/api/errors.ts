@@ -22,6 +22,10 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   notFound: 404,
   conflict: 409,
   tooLarge: 413,
+  rateLimited: 429,
+  // The HTTP server's own refusals (src/api/server.ts), before the API sees the request.
+  requestTimeout: 408,
+  headersTooLarge: 431,
   overloaded: 503,
   shutdown: 503,
   storage: 503,

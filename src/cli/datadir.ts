@@ -14,6 +14,7 @@ import type { NoteSigner, NoteVerifier } from '../note/index.js';
 import { generateMasterKey, parseMasterKey } from '../storage/crypto.js';
 import type { MasterKey } from '../storage/crypto.js';
 import { LevelStore } from '../storage/level.js';
+import { readSecretFile, writeSecretFile } from '../util/secret-file.js';
 
 export const MASTER_KEY_ENV = 'SEALTRAIL_MASTER_KEY';
 
@@ -52,12 +53,7 @@ export async function readMasterKeyFile(file: string, dir: string): Promise<Foun
   if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
     throw new Error(`the master key ${file} is inside the data directory ${dir}; keep it elsewhere (a copy of the directory must not carry its key)`);
   }
-  if (!(await exists(file))) throw new Error(`the master key file ${file} does not exist`);
-  const mode = (await stat(file)).mode & 0o777;
-  if (mode & 0o077) {
-    throw new Error(`${file} can be read by other users (mode ${mode.toString(8)}); run: chmod 600 ${file}`);
-  }
-  return { key: parseMasterKey(await readFile(file), file), source: file };
+  return { key: parseMasterKey(await readSecretFile(file, 'the master key file'), file), source: file };
 }
 
 /**
@@ -89,7 +85,7 @@ export async function createMasterKey(dir: string): Promise<FoundMasterKey> {
   const path = defaultMasterKeyPath(dir);
   const key = generateMasterKey();
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${Buffer.from(key).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  await writeSecretFile(path, `${Buffer.from(key).toString('base64')}\n`);
   return { key, source: path };
 }
 
@@ -114,7 +110,7 @@ export async function initLog(dir: string, origin: string, masterKey?: MasterKey
   }
   const { signerKey, verifierKey } = generateSignerKey(origin, (n) => new Uint8Array(randomBytes(n)));
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(paths.signerKey, `${signerKey}\n`, { mode: 0o600, flag: 'wx' });
+  await writeSecretFile(paths.signerKey, `${signerKey}\n`);
   await writeFile(paths.verifierKey, `${verifierKey}\n`, { mode: 0o644, flag: 'wx' });
   const store = await openStore(paths.db, masterKey);
   try {
@@ -131,11 +127,7 @@ export async function loadKeys(dir: string): Promise<{ signer: NoteSigner; verif
   if (!(await exists(paths.signerKey))) {
     throw new Error(`no log in ${dir}: ${paths.signerKey} is missing (create one with: sealtrail init --data ${dir} --origin NAME)`);
   }
-  const mode = (await stat(paths.signerKey)).mode & 0o777;
-  if (mode & 0o077) {
-    throw new Error(`${paths.signerKey} can be read by other users (mode ${mode.toString(8)}); run: chmod 600 ${paths.signerKey}`);
-  }
-  const signer = parseSignerKey((await readFile(paths.signerKey, 'utf8')).trim());
+  const signer = parseSignerKey((await readSecretFile(paths.signerKey, "the log's signing key")).toString('utf8').trim());
   const verifierKey = (await readFile(paths.verifierKey, 'utf8')).trim();
   const verifier = parseVerifierKey(verifierKey);
   if (verifier.name !== signer.name || !Buffer.from(verifier.keyId).equals(Buffer.from(signer.keyId))) {

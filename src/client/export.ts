@@ -16,6 +16,7 @@ import { BUNDLE_END_TYPE, BUNDLE_TYPE } from './bundle.js';
 import type { BundleEnd, BundleHeader, BundleRecord } from './bundle.js';
 import type { Filter } from './filter.js';
 import { csvHeader, csvRow, csvColumnsOf } from './export-csv.js';
+import { describeFetchFailure } from './fetch-error.js';
 
 export type ExportFormat = 'json' | 'csv' | 'bundle';
 
@@ -163,7 +164,7 @@ async function fetchText(url: string, token?: string): Promise<string> {
   try {
     res = await fetch(url, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
   } catch (e) {
-    throw new ExportError(`cannot fetch ${url}: ${(e as Error).message}`);
+    throw new ExportError(`cannot fetch ${url}: ${describeFetchFailure(e)}`);
   }
   const text = await res.text();
   if (res.status !== 200) throw new ExportError(`${url} answered HTTP ${res.status}: ${text.slice(0, 300)}`);

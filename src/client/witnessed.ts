@@ -9,6 +9,7 @@ import { NoteError, openCheckpoint, openNote } from '../note/index.js';
 import type { Checkpoint, NoteVerifier } from '../note/index.js';
 import { equalBytes, fromBase64, toHex } from '../util/bytes.js';
 import { ReceiptError } from './receipt.js';
+import { describeFetchFailure } from './fetch-error.js';
 
 export interface Witnessed {
   /** Names of the witnesses whose cosignatures verified. */
@@ -102,7 +103,7 @@ async function fetchText(url: string, step: 'witness' | 'consistency' = 'witness
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   } catch (e) {
-    throw new ReceiptError(step, `cannot fetch ${url}: ${(e as Error).message}`);
+    throw new ReceiptError(step, `cannot fetch ${url}: ${describeFetchFailure(e)}`);
   }
   const text = await res.text();
   if (res.status !== 200) throw new ReceiptError(step, `${url} answered HTTP ${res.status}: ${text.slice(0, 200)}`);

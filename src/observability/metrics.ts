@@ -58,6 +58,17 @@ export class Metrics {
     help: 'Submissions refused with 503 overloaded because the pool was full.',
     registers: [this.registry],
   });
+  private readonly rateLimitedTotal = new Counter({
+    name: 'sealtrail_rate_limited_total',
+    help: 'Requests refused with 429 rateLimited, by the role of the token over its limit.',
+    labelNames: ['role'] as const,
+    registers: [this.registry],
+  });
+  private readonly connectionsDropped = new Counter({
+    name: 'sealtrail_connections_dropped_total',
+    help: 'Connections closed on arrival because the server already held its maximum number of connections.',
+    registers: [this.registry],
+  });
   private readonly httpSeconds = new Histogram({
     name: 'sealtrail_http_request_duration_seconds',
     help: 'HTTP request latency, by method, route pattern and status.',
@@ -121,6 +132,16 @@ export class Metrics {
   /** One finished HTTP request; `route` is the matched route pattern, never the raw path. */
   request(method: string, route: string, status: number, seconds: number): void {
     this.httpSeconds.observe({ method, route, status: String(status) }, seconds);
+  }
+
+  /** A request refused because its token's principal was over its rate limit (src/api/ratelimit.ts). */
+  rateLimited(role: string): void {
+    this.rateLimitedTotal.inc({ role });
+  }
+
+  /** A connection closed on arrival: the server was at its connection limit (src/api/server.ts). */
+  connectionDropped(): void {
+    this.connectionsDropped.inc();
   }
 
   get contentType(): string {

@@ -22,14 +22,17 @@ export type ErrorCode =
   | 'tooLarge'
   | 'overloaded'
   | 'notFound'
-  | 'storage';
+  | 'storage'
+  | 'rateLimited'
+  | 'headersTooLarge'
+  | 'requestTimeout';
 
 export class LogError extends Error {
   override readonly name = 'LogError';
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** For `overloaded` and `shutdown`: seconds after which a retry may succeed. */
+    /** For `overloaded`, `shutdown`, `storage` and `rateLimited`: whole seconds (≥ 1) after which a retry may succeed. */
     readonly retryAfterSeconds?: number,
   ) {
     super(message);

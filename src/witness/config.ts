@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { NoteError, SIGNATURE_TYPE_ED25519, parseVerifierKey } from '../note/index.js';
 import type { Ed25519NoteVerifier } from '../note/index.js';
+import { checkSecretFile } from '../util/secret-file.js';
 
 /** A log this witness cosigns. */
 export interface WitnessLogConfig {
@@ -72,6 +73,8 @@ export async function loadWitnessConfig(file: string): Promise<WitnessConfig> {
     throw new ConfigError('', `${file} is not valid JSON: ${(e as Error).message}`);
   }
   const config = parseWitnessConfig(json);
+  // A log anchor's token lets whoever reads it submit to that log: the file is then a secret file.
+  if (config.anchors.some((a) => a.type === 'log')) await checkSecretFile(file, 'the configuration (it holds an anchor token)');
   const base = dirname(resolve(file));
   return {
     ...config,

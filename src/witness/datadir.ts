@@ -9,6 +9,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateCosignerKey, parseCosignerKey, parseVerifierKey, SIGNATURE_TYPE_COSIGNATURE } from '../note/index.js';
 import type { Cosigner } from '../note/index.js';
+import { readSecretFile, writeSecretFile } from '../util/secret-file.js';
 import { WitnessStore } from './store.js';
 
 export interface WitnessPaths {
@@ -48,7 +49,7 @@ export async function initWitness(dir: string, name: string, now: () => number =
   const { signerKey, verifierKey } = generateCosignerKey(name, (n) => new Uint8Array(randomBytes(n)));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   // 'wx': never overwrite a key that appeared meanwhile.
-  await writeFile(paths.signerKey, `${signerKey}\n`, { mode: 0o600, flag: 'wx' });
+  await writeSecretFile(paths.signerKey, `${signerKey}\n`);
   await writeFile(paths.verifierKey, `${verifierKey}\n`, { mode: 0o644, flag: 'wx' });
   const store = await WitnessStore.open(paths.db);
   try {
@@ -65,11 +66,7 @@ export async function loadWitnessKey(dir: string): Promise<{ cosigner: Cosigner;
   if (!(await exists(paths.signerKey))) {
     throw new Error(`no witness in ${dir}: ${paths.signerKey} is missing (create one with: sealtrail witness init --data ${dir} --name NAME)`);
   }
-  const mode = (await stat(paths.signerKey)).mode & 0o777;
-  if (mode & 0o077) {
-    throw new Error(`${paths.signerKey} can be read by other users (mode ${mode.toString(8)}); run: chmod 600 ${paths.signerKey}`);
-  }
-  const cosigner = parseCosignerKey((await readFile(paths.signerKey, 'utf8')).trim());
+  const cosigner = parseCosignerKey((await readSecretFile(paths.signerKey, "the witness's key")).toString('utf8').trim());
   const verifierKey = (await readFile(paths.verifierKey, 'utf8')).trim();
   const verifier = parseVerifierKey(verifierKey);
   if (

@@ -1,5 +1,7 @@
 import { createApp } from '../../api/app.js';
-import { listen } from '../../api/server.js';
+import { DEFAULT_RATE_LIMITS } from '../../api/ratelimit.js';
+import { DEFAULT_SERVER_LIMITS, listen, readTlsFiles } from '../../api/server.js';
+import type { TlsFiles } from '../../api/server.js';
 import { Authenticator, createToken } from '../../auth/tokens.js';
 import { Log } from '../../log/log.js';
 import { DEFAULT_SEQUENCER_OPTIONS } from '../../log/sequencer.js';
@@ -22,10 +24,11 @@ export const serve: Command = {
   summary: 'run the log server in the foreground',
   help: `Usage: sealtrail serve [--data DIR] [--addr HOST:PORT] [options]
 
-Serves the log in DIR over HTTP until SIGTERM or SIGINT, then stops accepting entries, finishes the
-pass in progress, closes the store and exits 0. If DIR holds no log yet, creates one with a
-generated origin and a first submitter token, and prints both; records are encrypted at rest under
-a master key, which it creates beside DIR (DIR.master-key, mode 0600) unless one is given.
+Serves the log in DIR over HTTP (HTTPS with --tls-cert and --tls-key) until SIGTERM or SIGINT,
+then stops accepting entries, finishes the pass in progress, closes the store and exits 0. If DIR
+holds no log yet, creates one with a generated origin and a first submitter token, and prints both;
+records are encrypted at rest under a master key, which it creates beside DIR (DIR.master-key,
+mode 0600) unless one is given.
 
 Options:
   --data DIR                 data directory (default ./data)
@@ -39,7 +42,14 @@ Options:
   --max-pending N            pool capacity in entries; beyond it, 503 + Retry-After (default ${DEFAULT_SEQUENCER_OPTIONS.maxPendingEntries})
   --config FILE              JSON settings: {"witnesses": [{"url", "verifier_key"}], "witness_push_interval_seconds": 5,
                              "retention": {"field": "category", "periods": {"normal": "1y"}, "default": "3y",
-                             "interval_seconds": 3600, "max_erasures_per_run": 100}} (retention: spec/formats.md §16.5)
+                             "interval_seconds": 3600, "max_erasures_per_run": 100}} (retention: spec/formats.md §16.5),
+                             "http": {"request_timeout_seconds": ${DEFAULT_SERVER_LIMITS.requestTimeoutMs / 1000}, "headers_timeout_seconds": ${DEFAULT_SERVER_LIMITS.headersTimeoutMs / 1000},
+                             "keep_alive_timeout_seconds": ${DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs / 1000}, "max_header_bytes": ${DEFAULT_SERVER_LIMITS.maxHeaderBytes},
+                             "max_connections": ${DEFAULT_SERVER_LIMITS.maxConnections}}, "rate_limits": {"submitter": {"per_second": ${DEFAULT_RATE_LIMITS.submitter?.perSecond},
+                             "burst": ${DEFAULT_RATE_LIMITS.submitter?.burst}}, "auditor": {...}, "admin": {...}} ("per_second": 0: no limit),
+                             "tls": {"cert": FILE, "key": FILE} (spec/formats.md §22)
+  --tls-cert FILE            serve HTTPS (TLS 1.2 at least) with this PEM certificate chain; needs --tls-key
+  --tls-key FILE             …and this PEM private key (mode 0600, like every key); both override the config's "tls"
   --log-level LEVEL          JSON log lines on stderr at LEVEL or above: ${LOG_LEVELS.join(', ')} (default info)
   -h, --help                 show this help`,
   async run(argv) {
@@ -54,10 +64,18 @@ Options:
       config: { type: 'string' },
       'log-level': { type: 'string' },
       'master-key': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     });
     const level = values['log-level'] ?? 'info';
     if (!isLogLevel(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
     const config = values.config === undefined ? DEFAULT_SERVE_CONFIG : await loadServeConfig(values.config);
+    if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+      throw new UsageError('give both --tls-cert FILE and --tls-key FILE to serve HTTPS, or neither to serve HTTP');
+    }
+    const tlsConfig = values['tls-cert'] !== undefined ? { certFile: values['tls-cert'], keyFile: values['tls-key']! } : config.tls;
+    // Read before anything is created or opened: a wrong file stops the start-up at once.
+    const tls: TlsFiles | undefined = tlsConfig && (await readTlsFiles(tlsConfig.certFile, tlsConfig.keyFile));
     const dir = values.data ?? './data';
     const { host, port } = parseAddr(values.addr ?? '127.0.0.1:8080');
     const limits = { ...DEFAULT_RECORD_LIMITS, maxRecordBytes: intFlag(values['max-record-bytes'], '--max-record-bytes', DEFAULT_RECORD_LIMITS.maxRecordBytes) };
@@ -133,8 +151,22 @@ Options:
       metrics,
       logger,
       ...(retention ? { retention } : {}),
+      rateLimits: config.rateLimits ?? DEFAULT_RATE_LIMITS,
     });
-    const server = await listen(app, host, port).catch(async (e: Error) => {
+    let lastDropWarning = 0;
+    const server = await listen(app, host, port, {
+      limits: config.http ?? DEFAULT_SERVER_LIMITS,
+      ...(tls ? { tls } : {}),
+      onDrop: () => {
+        metrics.connectionDropped();
+        // At most one line a minute: a flood of connections must not become a flood of log lines.
+        const now = Date.now();
+        if (now - lastDropWarning >= 60_000) {
+          lastDropWarning = now;
+          logger.warn({ max_connections: (config.http ?? DEFAULT_SERVER_LIMITS).maxConnections }, 'connection limit reached; new connections are closed on arrival (sealtrail_connections_dropped_total counts them)');
+        }
+      },
+    }).catch(async (e: Error) => {
       await log.close();
       throw new Error(`cannot listen on ${host}:${port}: ${e.message}`);
     });

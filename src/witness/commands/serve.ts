@@ -2,8 +2,9 @@
  * @module
  * `sealtrail witness serve`: push mode over HTTP (src/witness/http.ts), optionally polling too.
  */
-import { listen } from '../../api/server.js';
-import { intFlag, parse, parseAddr, required } from '../../cli/usage.js';
+import { headerPolicy } from '../../api/headers.js';
+import { listen, readTlsFiles } from '../../api/server.js';
+import { UsageError, intFlag, parse, parseAddr, required } from '../../cli/usage.js';
 import type { Command } from '../../cli/usage.js';
 import { DEFAULT_MAX_BODY_BYTES, createWitnessApp } from '../http.js';
 import { jsonLogger } from '../logger.js';
@@ -13,6 +14,8 @@ import { durationFlag } from './duration.js';
 import { describeOutcome } from './report.js';
 
 export const DEFAULT_WITNESS_ADDR = '127.0.0.1:8090';
+/** The witness's one public read: a cosigned checkpoint, public data that browser monitors may fetch. */
+const CHECKPOINT_PATH = /^\/[0-9a-f]{64}\/checkpoint$/;
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -37,6 +40,8 @@ Options:
   --addr HOST:PORT       listen address (default ${DEFAULT_WITNESS_ADDR}; :0 picks a free port)
   --max-body-bytes N     largest add-checkpoint body (default ${DEFAULT_MAX_BODY_BYTES}; 413 beyond)
   --poll DURATION        also poll the logs with a url every DURATION (e.g. 30s)
+  --tls-cert FILE        serve HTTPS (TLS 1.2 at least) with this PEM certificate chain; needs --tls-key
+  --tls-key FILE         …and this PEM private key (mode 0600, like the witness key)
   -h, --help             show this help`,
   async run(argv) {
     const { values } = parse(argv, {
@@ -45,12 +50,18 @@ Options:
       addr: { type: 'string' },
       'max-body-bytes': { type: 'string' },
       poll: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     });
     const dir = required(values.data, '--data');
     const configFile = required(values.config, '--config');
     const { host, port } = parseAddr(values.addr ?? DEFAULT_WITNESS_ADDR);
     const maxBodyBytes = intFlag(values['max-body-bytes'], '--max-body-bytes', DEFAULT_MAX_BODY_BYTES);
     const pollMs = values.poll === undefined ? undefined : durationFlag(values.poll, '--poll', 30_000);
+    if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+      throw new UsageError('give both --tls-cert FILE and --tls-key FILE to serve HTTPS, or neither to serve HTTP');
+    }
+    const tls = values['tls-cert'] === undefined ? undefined : await readTlsFiles(values['tls-cert'], values['tls-key']!);
 
     const logger = jsonLogger();
     const opened = await openWitness(dir, configFile, logger);
@@ -59,7 +70,12 @@ Options:
       maxBodyBytes,
       report: (e) => logger.log('error', 'internal error', { error: e.stack ?? e.message }),
     });
-    const server = await listen(app, host, port).catch(async (e: Error) => {
+    // The log's server limits and security headers; refusals in the witness's text form.
+    const server = await listen(app, host, port, {
+      ...(tls ? { tls } : {}),
+      refusals: 'text',
+      headers: headerPolicy({ tls: tls !== undefined, isPublicRead: (path) => CHECKPOINT_PATH.test(path) }),
+    }).catch(async (e: Error) => {
       await opened.close();
       throw new Error(`cannot listen on ${host}:${port}: ${e.message}`);
     });
