@@ -27,9 +27,9 @@ interface Stream {
   close(): void;
 }
 
-async function openStream(url: string, token?: string): Promise<Stream> {
+async function openStream(url: string, token?: string, headers: Record<string, string> = {}): Promise<Stream> {
   const abort = new AbortController();
-  const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: abort.signal });
+  const res = await fetch(url, { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }, signal: abort.signal });
   const events: ServerSentEvent[] = [];
   const waiters = new Set<() => void>();
   const ended = (async () => {
@@ -158,9 +158,10 @@ describe('GET /v1/stream', () => {
     // A summary: names, never values.
     expect(scoped.events.some((e) => e.data.includes('user-10@example.com'))).toBe(false);
     expect(records(all)[2]).not.toHaveProperty('tenant_id');
-    // Record events come before the checkpoint that covers them; ids are leaf indices, then the tree size.
+    // Record events come before the checkpoint that covers them; ids are positions: a record's is its
+    // leaf index + 1, a checkpoint's its tree size.
     const ids = all.events.slice(-5).map((e) => `${e.event}:${e.id}`);
-    expect(ids).toEqual([0, 1, 2, 3].map((i) => `record:${before + i}`).concat(`checkpoint:${before + 4}`));
+    expect(ids).toEqual([1, 2, 3, 4].map((i) => `record:${before + i}`).concat(`checkpoint:${before + 4}`));
   });
 
   it('?filter= narrows the records: result=block OR result=escalate', async () => {
@@ -262,6 +263,76 @@ describe('GET /v1/stream flow control', () => {
       await r2.cancel();
     } finally {
       await t.destroy();
+    }
+  });
+});
+
+describe('Last-Event-ID: a reconnecting reader gets what it missed', () => {
+  let t: TestLog;
+  const open: Stream[] = [];
+  const stream = async (token: string | undefined, lastEventId?: string): Promise<Stream> => {
+    const s = await openStream(`${t.url}/v1/stream`, token, lastEventId === undefined ? {} : { 'last-event-id': lastEventId });
+    open.push(s);
+    return s;
+  };
+  beforeAll(async () => {
+    t = await startLog({ principals: { alice: 'submitter', carol: 'auditor', dave: { role: 'auditor', tenants: ['tenant-a'] } } });
+  });
+  afterAll(async () => {
+    for (const s of open) s.close();
+    await t.destroy();
+  });
+
+  it('replays the records after the last id, within scope, then the checkpoint, then live events, in order', async () => {
+    const first = await stream(t.tokens['dave']);
+    await first.waitFor(checkpointOf(0));
+    expect((await postBatch(t, [auditRecord(0, { tenant_id: 'tenant-a' }), auditRecord(1, { tenant_id: 'tenant-b' })])).status).toBe(200);
+    const seen = await first.waitFor(checkpointOf(2));
+    first.close();
+    // Missed while away: a pass of three, one of them another tenant's.
+    expect(
+      (await postBatch(t, [auditRecord(2, { tenant_id: 'tenant-a' }), auditRecord(3, { tenant_id: 'tenant-b' }), auditRecord(4, { tenant_id: 'tenant-a' })])).status,
+    ).toBe(200);
+
+    const again = await stream(t.tokens['dave'], seen.id);
+    await again.waitFor(checkpointOf(5));
+    expect((await postRecord(t, auditRecord(5, { tenant_id: 'tenant-a' }))).status).toBe(200);
+    await again.waitFor(checkpointOf(6));
+    expect(again.events.map((e) => `${e.event}:${e.id}`)).toEqual(['record:3', 'record:5', 'checkpoint:5', 'record:6', 'checkpoint:6']);
+    expect(records(again).map((r) => r.leaf_index)).toEqual([2, 4, 5]);
+
+    // From a record's id: what follows that record. Without a token: nothing to replay.
+    const fromRecord = await stream(t.tokens['carol'], '4');
+    await fromRecord.waitFor(checkpointOf(6));
+    expect(records(fromRecord).map((r) => r.leaf_index)).toEqual([4, 5]);
+    const anonymous = await stream(undefined, '0');
+    await anonymous.waitFor(checkpointOf(6));
+    expect(anonymous.events.map((e) => e.event)).toEqual(['checkpoint']);
+    // An id at or beyond the head: nothing missed.
+    const current = await stream(t.tokens['carol'], '99');
+    await current.waitFor(checkpointOf(6));
+    expect(current.events.map((e) => e.event)).toEqual(['checkpoint']);
+  });
+
+  it('replays at most 500 entries and says which ones it skipped with a gap event', async () => {
+    const before = t.log.head.size;
+    const batch = Array.from({ length: 600 }, (_, i) => auditRecord(100 + i, { tenant_id: 'tenant-a' }));
+    expect((await postBatch(t, batch)).status).toBe(200);
+    const s = await stream(t.tokens['carol'], String(before));
+    const after = before + 600;
+    await s.waitFor(checkpointOf(after));
+    const gap = s.events[0]!;
+    expect(gap.event).toBe('gap');
+    expect(data(gap)).toEqual({ from: before, to: after - 500 });
+    expect(records(s).map((r) => r.leaf_index)).toEqual(Array.from({ length: 500 }, (_, i) => after - 500 + i));
+  });
+
+  it('refuses a Last-Event-ID that is not a position', async () => {
+    for (const id of ['-1', 'abc', '01', '1e3']) {
+      const r = await http(`${t.url}/v1/stream`, { token: t.tokens['carol'], headers: { 'last-event-id': id } });
+      expect(r.status, id).toBe(400);
+      expect(r.json).toMatchObject({ error_code: 'malformed' });
+      expect(r.json.error_message).toMatch(/Last-Event-ID must be an id this stream sent/);
     }
   });
 });

@@ -32,8 +32,11 @@ export function registerErasure(app: Hono, log: Log, auth: Authenticator): void 
   });
 }
 
-/** `{"fields": [names…], "reason": "…"}`, strictly: I-JSON, nothing else, nothing missing. */
-function parseErasure(body: Uint8Array): { fields: string[]; reason: string } {
+/**
+ * `{"fields": [names…], "reason": "…"}`, strictly: I-JSON, nothing else, nothing missing. Exported
+ * for its property tests (erase.hostile.test.ts); the route is its only caller.
+ */
+export function parseErasure(body: Uint8Array): { fields: string[]; reason: string } {
   const accepted = `an erasure request is {"fields": [1 to ${MAX_FIELDS} distinct field names], "reason": "1 to ${MAX_REASON_LENGTH} characters"}`;
   const members = new Map(parseRecord(body).map((f) => [f.name, JSON.parse(f.jcs) as unknown]));
   for (const name of members.keys()) {
@@ -42,14 +45,25 @@ function parseErasure(body: Uint8Array): { fields: string[]; reason: string } {
   const fields = members.get('fields');
   const reason = members.get('reason');
   if (!Array.isArray(fields) || fields.length === 0 || fields.length > MAX_FIELDS || !fields.every((f) => typeof f === 'string')) {
-    throw new LogError('malformed', `"fields" must be an array of field names; ${accepted}`);
+    // Say what was sent too: 300 names are an array of field names, and the rule alone hides that.
+    const got = !Array.isArray(fields) ? jsonKind(fields) : fields.length === 0 ? 'an empty array' : fields.length > MAX_FIELDS ? `${fields.length} names` : 'an array holding something other than strings';
+    throw new LogError('malformed', `"fields" must be an array of field names, got ${got}; ${accepted}`);
   }
   if (new Set(fields).size !== fields.length) throw new LogError('malformed', `"fields" names a field twice; ${accepted}`);
   if (fields.includes('tenant_id')) {
     throw new LogError('malformed', 'tenant_id cannot be erased: it decides which auditors may read the record; erase the personal data fields');
   }
   if (typeof reason !== 'string' || reason.length === 0 || reason.length > MAX_REASON_LENGTH) {
-    throw new LogError('malformed', `"reason" must be a non-empty string; ${accepted}`);
+    const got = typeof reason !== 'string' ? jsonKind(reason) : reason.length === 0 ? 'an empty string' : `${reason.length} characters`;
+    throw new LogError('malformed', `"reason" must be a non-empty string, got ${got}; ${accepted}`);
   }
   return { fields: fields as string[], reason };
+}
+
+/** What a member holds, for messages: never the value itself. */
+function jsonKind(value: unknown): string {
+  if (value === undefined) return 'nothing (the member is missing)';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -40,7 +40,9 @@ export function hashParam(c: Context, name: string): Uint8Array {
   const text = single(c, name);
   const bytes = fromBase64(text);
   if (!bytes || bytes.length !== 32) {
-    throw new LogError('malformed', `${name} must be a 32-byte SHA-256 hash in standard base64 (44 characters), got ${JSON.stringify(text.slice(0, 60))}`);
+    // A '+' sent as is arrives as a space (form encoding), which nothing in the message would explain.
+    const hint = text.includes(' ') ? "; a '+' in a query string reads as a space, so percent-encode base64 (+ as %2B, / as %2F, = as %3D)" : '';
+    throw new LogError('malformed', `${name} must be a 32-byte SHA-256 hash in standard base64 (44 characters), got ${JSON.stringify(text.slice(0, 60))}${hint}`);
   }
   return bytes;
 }

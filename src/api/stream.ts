@@ -19,13 +19,14 @@ import type { Authenticator } from '../auth/tokens.js';
 import { FilterError, parseFilter } from '../client/filter.js';
 import type { Filter } from '../client/filter.js';
 import type { Log } from '../log/log.js';
-import type { AppendedEntry, PublishedPass } from '../log/published.js';
+import type { AppendedEntry } from '../log/published.js';
 import { decodeLeaf } from '../record/index.js';
 import { isErased } from '../storage/types.js';
 import type { Principal, Role, TreeHead } from '../storage/types.js';
 import { toBase64, utf8 } from '../util/bytes.js';
 import { LogError } from '../util/errors.js';
 import { notePrincipal } from './observability.js';
+import { parseUint, stringParam } from './params.js';
 
 /** Roles that get record events. */
 const READERS: readonly Role[] = ['auditor', 'admin'];
@@ -33,6 +34,8 @@ const READERS: readonly Role[] = ['auditor', 'admin'];
 export const MAX_QUEUED_EVENTS = 1000;
 /** A comment line this often keeps proxies and clients from timing an idle stream out. */
 export const KEEP_ALIVE_MS = 15_000;
+/** Entries read back per store read while replaying. */
+const REPLAY_CHUNK = 256;
 
 export interface StreamOptions {
   readonly log: Log;
@@ -41,6 +44,8 @@ export interface StreamOptions {
   readonly keepAliveMs?: number;
   /** For tests: the queue bound. */
   readonly maxQueuedEvents?: number;
+  /** At most this many entries are replayed after `Last-Event-ID` (default: half the queue bound). */
+  readonly maxReplayEntries?: number;
 }
 
 /** The `data` of a `record` event. */
@@ -58,6 +63,8 @@ export function registerStreamRoute(app: Hono, options: StreamOptions): void {
   const { log, auth } = options;
   const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS;
   const maxQueued = options.maxQueuedEvents ?? MAX_QUEUED_EVENTS;
+  // Replayed events and the live ones held back meanwhile must fit the queue with room to spare.
+  const maxReplay = options.maxReplayEntries ?? Math.floor(maxQueued / 2);
 
   app.get('/v1/stream', (c) => {
     const header = c.req.header('authorization');
@@ -68,7 +75,8 @@ export function registerStreamRoute(app: Hono, options: StreamOptions): void {
     if (expr !== undefined) {
       if (!principal) throw new LogError('unauthorized', 'filter applies to record events, which need an auditor or admin token; send "Authorization: Bearer <token>" or leave filter out');
       try {
-        filter = parseFilter(expr);
+        // Given once, like every parameter (spec/formats.md §1): a second filter was silently ignored.
+        filter = parseFilter(stringParam(c, 'filter'));
       } catch (e) {
         if (e instanceof FilterError) throw new LogError('malformed', `filter: ${e.message}`);
         throw e;
@@ -76,6 +84,11 @@ export function registerStreamRoute(app: Hono, options: StreamOptions): void {
     }
 
     const start = log.head;
+    // Where a reconnecting reader left off (ids are positions: see idOf); readers only, since a
+    // stream without a token has nothing to replay: its first checkpoint covers everything.
+    const resumeAt = principal ? resumePosition(c.req.header('last-event-id'), start.size) : undefined;
+    // Live frames held back while the replay reads the store, so that order is kept.
+    let held: string[] | undefined = resumeAt !== undefined ? [] : undefined;
     // Assigned synchronously by the stream's start(), before any pass can be delivered (deliveries are asynchronous).
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     let keepAlive: ReturnType<typeof setInterval> | undefined;
@@ -92,6 +105,11 @@ export function registerStreamRoute(app: Hono, options: StreamOptions): void {
     };
     const send = (frame: string): void => {
       if (ended) return;
+      if (held) {
+        held.push(frame);
+        if (held.length > maxQueued) end(new Error('the client reads too slowly; stream dropped'));
+        return;
+      }
       // desiredSize counts the events the socket has not taken yet (CountQueuingStrategy below).
       if ((controller.desiredSize ?? 0) <= 0) return end(new Error('the client reads too slowly; stream dropped'));
       controller.enqueue(utf8(frame));
@@ -105,18 +123,41 @@ export function registerStreamRoute(app: Hono, options: StreamOptions): void {
         if (principal) {
           // Without the entries this stream would silently miss records: end it instead.
           if (pass.entries === undefined) return end(new Error('the entries of a pass could not be read'));
-          for (const frame of recordFrames(pass, principal, filter)) send(frame);
+          for (const frame of recordFrames(pass.entries, principal, filter)) send(frame);
         }
         send(checkpointFrame(pass.head));
       },
       closed: () => end(),
     });
 
+    /** Sends the records of [resumeAt, start.size) (at most maxReplay, after a `gap`), then what was held. */
+    const replay = async (from: number): Promise<void> => {
+      const first = Math.max(from, start.size - maxReplay);
+      const frames: string[] = [];
+      if (first > from) frames.push(gapFrame(from, first));
+      for (let at = first; at < start.size && !ended; at += REPLAY_CHUNK) {
+        const leafInputs = await log.entries(at, Math.min(start.size, at + REPLAY_CHUNK) - 1);
+        const entries = await Promise.all(
+          leafInputs.map(async (leafInput, i) => ({ index: at + i, leafInput, fields: await log.storedRecord(at + i, start.size) })),
+        );
+        frames.push(...recordFrames(entries, principal!, filter));
+      }
+      frames.push(checkpointFrame(start));
+      const live = held ?? [];
+      held = undefined;
+      for (const frame of [...frames, ...live]) send(frame);
+    };
+
     const body = new ReadableStream<Uint8Array>(
       {
         start(c) {
           controller = c;
-          send(`retry: 2000\n\n${checkpointFrame(start)}`);
+          if (resumeAt === undefined) {
+            send(`retry: 2000\n\n${checkpointFrame(start)}`);
+          } else {
+            controller.enqueue(utf8('retry: 2000\n\n'));
+            replay(resumeAt).catch((e: unknown) => end(new Error(`the replay could not read the store: ${(e as Error).message}`)));
+          }
           keepAlive = setInterval(() => send(': keep-alive\n\n'), keepAliveMs);
           keepAlive.unref();
         },
@@ -138,17 +179,39 @@ export function registerStreamRoute(app: Hono, options: StreamOptions): void {
   });
 }
 
-/** `id` is the tree size: the number of entries the checkpoint covers. */
+/**
+ * Event ids are positions in the log: the number of entries below the point the event stands for.
+ * A checkpoint's is its tree size; a record's, its leaf index + 1. So the `Last-Event-ID` a client
+ * sends back says where it left off, whichever kind of event it saw last.
+ */
 function checkpointFrame(head: TreeHead): string {
   const data = { tree_size: head.size, timestamp: head.timestamp, root_hash: toBase64(head.rootHash), checkpoint: head.checkpoint };
   return `id: ${head.size}\nevent: checkpoint\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/** The pass's records that `principal` may read and `filter` accepts, as `record` events (`id` is the leaf index). */
-function* recordFrames(pass: PublishedPass, principal: Principal, filter: Filter | undefined): Generator<string> {
-  for (const entry of pass.entries ?? []) {
+/** Entries [from, to) are not replayed (too many): the client reads them with GET /v1/records. */
+function gapFrame(from: number, to: number): string {
+  return `id: ${to}\nevent: gap\ndata: ${JSON.stringify({ from, to })}\n\n`;
+}
+
+/** The `Last-Event-ID` of a reconnecting client as a position to resume at, or undefined (none, or nothing missed). */
+function resumePosition(header: string | undefined, size: number): number | undefined {
+  if (header === undefined || header === '') return undefined;
+  let position: number;
+  try {
+    position = parseUint(header, 'Last-Event-ID');
+  } catch {
+    throw new LogError('malformed', `Last-Event-ID must be an id this stream sent (a decimal position in the log), got ${JSON.stringify(header.slice(0, 40))}`);
+  }
+  // Ahead of this log (another replica, say): nothing to replay; the first checkpoint says where it is.
+  return position < size ? position : undefined;
+}
+
+/** The entries' records that `principal` may read and `filter` accepts, as `record` events. */
+function* recordFrames(entries: readonly AppendedEntry[], principal: Principal, filter: Filter | undefined): Generator<string> {
+  for (const entry of entries) {
     const summary = summarise(entry, principal, filter);
-    if (summary) yield `id: ${summary.leaf_index}\nevent: record\ndata: ${JSON.stringify(summary)}\n\n`;
+    if (summary) yield `id: ${summary.leaf_index + 1}\nevent: record\ndata: ${JSON.stringify(summary)}\n\n`;
   }
 }
 

@@ -20,11 +20,12 @@ import {
   symbolicNode,
   syntheticLeafHash,
 } from './testing/reference.js';
+import { longTimeout, parserRuns } from '../testing/runs.js';
 
-const LONG = process.env['SEALTRAIL_LONG'] !== undefined && process.env['SEALTRAIL_LONG'] !== '';
-const numRuns = LONG ? 2000 : 30;
+// Trees of up to a million leaves: fewer cases than a parser property (src/testing/runs.ts).
+const numRuns = parserRuns(30, 2000);
 // vitest.config.ts allows 60 s per test; the long run needs more.
-const timeout = LONG ? 30 * 60_000 : undefined;
+const timeout = longTimeout(30 * 60_000);
 const MAX_SIZE = 1_000_000;
 
 const tree = new RefTree(syntheticLeafHash, 64);

@@ -434,12 +434,16 @@ function shorten(literal: string): string {
   return literal.length > 40 ? `${literal.slice(0, 40)}…` : literal;
 }
 
-/** `$.meta.tags[3]`, with names that are not identifiers quoted: `$["a b"]`. */
+/**
+ * `$.meta.tags[3]`, with names that are not identifiers quoted: `$["a b"]`. A name longer than
+ * quoteForMessage's 64 characters is quoted and shortened even when it is an identifier, so that a
+ * path of long names cannot make a message as large as the body (spec/formats.md §3.4).
+ */
 export function formatPath(path: readonly (string | number)[]): string {
   let out = '$';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else if (IDENTIFIER.test(segment)) out += `.${segment}`;
+    else if (segment.length <= 64 && IDENTIFIER.test(segment)) out += `.${segment}`;
     else out += `[${quoteForMessage(segment)}]`;
   }
   return out;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { parserRuns } from '../testing/runs.js';
 import { utf8Length, writeUtf8 } from './text.js';
 
 describe('UTF-8 length and writing, short (JavaScript) and long (native) paths alike', () => {
@@ -12,7 +13,7 @@ describe('UTF-8 length and writing, short (JavaScript) and long (native) paths a
         expect(writeUtf8(text, out, offset)).toBe(offset + expected.length);
         expect(Buffer.from(out.subarray(offset))).toEqual(expected);
       }),
-      { numRuns: process.env['SEALTRAIL_LONG'] ? 20_000 : 500 },
+      { numRuns: parserRuns(500, 20_000) },
     );
   });
 

@@ -25,8 +25,9 @@ export const tailCommand: Command = {
 Follows the log's live stream (GET /v1/stream) and prints one line per event: each new checkpoint,
 and, with an auditor or admin token, a summary of each new record within the token's tenants (its
 index, time, submitter, event_id, tenant_id and field names; read the values with GET
-/v1/records/INDEX). Reconnects with backoff when the connection drops, and says on stderr how many
-entries were appended while it was away. Runs until SIGINT or SIGTERM, then exits 0.
+/v1/records/INDEX). Reconnects with backoff when the connection drops; with a token, the log then
+replays the records appended meanwhile (up to 500; beyond that a "gap" line says which entries to
+read with GET /v1/records). Runs until SIGINT or SIGTERM, then exits 0.
 
 With --vkey it also monitors the log: each checkpoint must verify with the log's key and extend
 the last one verified (a consistency proof fetched from the log, checked here). A checkpoint that
@@ -116,12 +117,20 @@ async function follow(url: URL, token: string | undefined, json: boolean, monito
           lastEventId = e.id ?? lastEventId;
           if (e.event === 'checkpoint') {
             const size = (JSON.parse(e.data) as { tree_size: number }).tree_size;
-            if (lastTreeSize !== undefined && size > lastTreeSize && !sawSince) {
+            // With a token the log replays what was missed (Last-Event-ID); without one there are no records to miss.
+            if (token === undefined && lastTreeSize !== undefined && size > lastTreeSize && !sawSince) {
               const missed = size - lastTreeSize === 1 ? `entry ${lastTreeSize} was` : `entries ${lastTreeSize} to ${size - 1} were`;
               console.error(`sealtrail tail: reconnected; ${missed} appended while disconnected (not shown; read them with GET /v1/records/INDEX)`);
             }
             sawSince = true;
             lastTreeSize = size;
+          }
+          if (e.event === 'gap') {
+            const d = JSON.parse(e.data) as { from: number; to: number };
+            console.error(
+              `sealtrail tail: entries ${d.from} to ${d.to - 1} were appended while disconnected and are too many to replay; ` +
+                `read them with GET /v1/records?start=${d.from}&end=${d.to - 1}&tree_size=N (or sealtrail export)`,
+            );
           }
           console.log(json ? jsonLine(e) : humanLine(e));
         });
@@ -246,6 +255,10 @@ function humanLine(e: ServerSentEvent): string {
       const d = JSON.parse(e.data) as { tree_size: number; root_hash: string; timestamp?: number };
       const at = d.timestamp === undefined ? '' : ` ${new Date(d.timestamp).toISOString()}`;
       return `checkpoint${at} tree_size=${d.tree_size} root_hash=${d.root_hash}`;
+    }
+    if (e.event === 'gap') {
+      const d = JSON.parse(e.data) as { from: number; to: number };
+      return `gap entries ${d.from} to ${d.to - 1} not replayed`;
     }
     if (e.event === 'record') {
       const d = JSON.parse(e.data) as { leaf_index: number; timestamp: number; submitter: string; event_id?: string; tenant_id?: string; fields: string[] };
