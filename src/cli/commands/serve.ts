@@ -175,7 +175,7 @@ Options:
       console.log(`  verifier key: ${verifierKey}  (also in ${paths.verifierKey})`);
       console.log(`  a submitter token, shown once (only its hash is stored), keep it now:`);
       console.log(`  ${firstToken}`);
-      console.log(`  more tokens: sealtrail token create --data ${dir} --role submitter --name NAME (with the server stopped)`);
+      console.log(`  more tokens: sealtrail token create --data ${dir} --role ROLE --name NAME (server stopped), or --url with an admin token`);
     }
     witnesses.start();
     if (retention && config.retention) {
