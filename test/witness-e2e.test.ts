@@ -163,6 +163,46 @@ describe('sealtrail witness, as processes', () => {
     expect(await log.stop()).toBe(0);
   });
 
+  it('clear --reset lets anchoring start over: a rebuilt, smaller log is anchored from its first cosignature', async () => {
+    const a = join(dirs.path, 'rebuilt-a');
+    const b = join(dirs.path, 'rebuilt-b');
+    const init = await run(['init', '--data', a, '--origin', 'rebuilt.example/log']);
+    expect(init.code, init.stderr).toBe(0);
+    const logKey = init.stdout.trim().split('\n').pop()!;
+    const token = (await run(['token', 'create', '--data', a, '--role', 'submitter', '--name', 'gateway'])).stdout.trim().split('\n').pop()!;
+    let log = await startServe(['--data', a]);
+    await addEntries(log.url, token, 5);
+    expect(await log.stop()).toBe(0);
+    // The operator's backup at size 5, from which the log is later rebuilt.
+    await cp(a, b, { recursive: true });
+    await cp(defaultMasterKeyPath(a), defaultMasterKeyPath(b));
+
+    const witness = await initWitness('rebuilt');
+    const anchors = join(dirs.path, 'rebuilt-anchors.jsonl');
+    const configFile = join(dirs.path, 'rebuilt.json');
+    const watchOnce = async (url: string) => {
+      await writeConfig(configFile, { logs: [{ origin: 'rebuilt.example/log', verifier_key: logKey, url }], anchors: [{ type: 'file', path: anchors }], anchor_every_entries: 1 });
+      return witnessRun(['watch', '--once', '--data', witness.dir, '--config', configFile]);
+    };
+    log = await startServe(['--data', a]);
+    await addEntries(log.url, token, 3);
+    expect((await watchOnce(log.url)).code).toBe(0);
+    expect(await log.stop()).toBe(0);
+
+    log = await startServe(['--data', b]);
+    await addEntries(log.url, token, 1);
+    const cleared = await witnessRun(['clear', '--data', witness.dir, '--origin', 'rebuilt.example/log', '--reset']);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(cleared.stdout).toMatch(/anchoring starts over/);
+    const fresh = await watchOnce(log.url);
+    expect(fresh.code, fresh.stdout + fresh.stderr).toBe(0);
+    expect(fresh.stdout).toMatch(/cosigned tree size 6 \(was 0\)/);
+    const records = (await readFile(anchors, 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    // Size 6, although 8 was anchored before: the reset forgot it.
+    expect(records.map((r) => r.tree_size)).toEqual([8, 6]);
+    expect(await log.stop()).toBe(0);
+  });
+
   it('a witness killed with SIGKILL in the middle of requests never goes backwards', async () => {
     const log = await startLogFixture(120, 'killed.example/log');
     try {

@@ -205,6 +205,17 @@ export class AnchorStore {
     if (ops.length > 0) await this.db.batch(ops, { sync: true });
   }
 
+  /**
+   * Forgets what anchoring knows of `origin` (its last anchor and latest cosigned checkpoint), for
+   * `witness clear --reset`: a rebuilt log is then anchored from its first cosignature on, not once
+   * it outgrows the old one. The anchors already made, and their deliveries, stay.
+   */
+  async forgetOrigin(origin: string): Promise<boolean> {
+    const known = (await this.db.get(originKey(origin))) !== undefined;
+    if (known) await this.db.batch([{ type: 'del', key: originKey(origin) }], { sync: true });
+    return known;
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }

@@ -2,6 +2,9 @@
  * @module
  * `sealtrail witness clear`: the operator's way out of a refusal after fork evidence.
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AnchorStore, isLockedError } from '../anchor-store.js';
 import { parse, required } from '../../cli/usage.js';
 import type { Command } from '../../cli/usage.js';
 import { loadWitnessKey, openWitnessStore } from '../datadir.js';
@@ -45,6 +48,7 @@ Options:
             ? `${origin}: forgot the cosigned checkpoint of tree size ${state.size}; the next checkpoint is accepted from old size 0`
             : `${origin}: had no cosigned checkpoint`,
         );
+        if (await forgetAnchoring(dir, origin)) console.log(`${origin}: anchoring starts over with the next cosigned checkpoint (earlier anchors stay)`);
       } else if (state) {
         console.log(`${origin}: the latest cosigned checkpoint stays at tree size ${state.size}`);
       }
@@ -54,3 +58,21 @@ Options:
     return 0;
   },
 };
+
+/** Forgets the anchoring state of `origin`, if the witness anchors at all (DIR/anchors exists). */
+async function forgetAnchoring(dir: string, origin: string): Promise<boolean> {
+  const path = join(dir, 'anchors');
+  if (!(await stat(path).then(() => true, () => false))) return false;
+  let anchors: AnchorStore;
+  try {
+    anchors = await AnchorStore.open(path, { createIfMissing: false });
+  } catch (error) {
+    if (isLockedError(error)) throw new Error(`the anchor store ${path} is in use by a running witness; stop it first`);
+    throw error;
+  }
+  try {
+    return await anchors.forgetOrigin(origin);
+  } finally {
+    await anchors.close();
+  }
+}
