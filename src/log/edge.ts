@@ -116,11 +116,16 @@ export class RightEdge {
     return { edge: new RightEdge(range, tiles), changed, completed };
   }
 
-  /** Read-only views of the partial tiles, for proofs against this edge's tree. */
-  published(): EdgeTiles {
+  /**
+   * Read-only views of the partial tiles, for proofs against this edge's tree. `previous`, the views
+   * of the edge this one extends, lends them the inner nodes it has computed (HashTile).
+   */
+  published(previous?: EdgeTiles): EdgeTiles {
     const view = new Map<number, { index: number; tile: HashTile }>();
     for (const [level, t] of this.tiles) {
-      view.set(level, { index: t.index, tile: new HashTile(t.hashes.subarray(0, t.width * HASH_SIZE)) });
+      const before = previous?.get(level);
+      const narrower = before !== undefined && before.index === t.index ? before.tile : undefined;
+      view.set(level, { index: t.index, tile: new HashTile(t.hashes.subarray(0, t.width * HASH_SIZE), narrower) });
     }
     return view;
   }

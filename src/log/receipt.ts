@@ -29,18 +29,36 @@ export function formatReceipt(args: {
   leafInput: Uint8Array;
   fields: readonly StoredRecordField[];
   checkpoint: string;
-  auditPath: readonly Uint8Array[];
+  /** The audit path's hashes, or their base64 already (the log caches those for a pass's receipts). */
+  auditPath: readonly Uint8Array[] | { readonly base64: readonly string[] };
 }): Receipt {
+  const salts: Record<string, string> = {};
+  let erased = false;
+  for (const f of args.fields) {
+    if (isErased(f)) erased = true;
+    else if (f.name === '__proto__') Object.defineProperty(salts, f.name, { value: toBase64(f.salt), enumerable: true, writable: true, configurable: true });
+    // Plain assignment builds the object several times faster than Object.fromEntries (measured).
+    else salts[f.name] = toBase64(f.salt);
+  }
+  const given = args.auditPath;
+  let auditPath: readonly string[];
+  if ('base64' in given) {
+    auditPath = given.base64;
+  } else {
+    const encoded = new Array<string>(given.length);
+    for (let i = 0; i < given.length; i++) encoded[i] = toBase64(given[i]!);
+    auditPath = encoded;
+  }
   return {
     leaf_index: args.index,
     timestamp: args.timestamp,
     leaf_hash: toBase64(args.leafHash),
     leaf_input: toBase64(args.leafInput),
-    // Object.fromEntries defines own properties, so a field named "__proto__" stays a field.
-    salts: Object.fromEntries(args.fields.flatMap((f) => (isErased(f) ? [] : [[f.name, toBase64(f.salt)]]))),
+    // A field named "__proto__" is defined as an own property above, so it stays a field.
+    salts,
     checkpoint: args.checkpoint,
-    audit_path: args.auditPath.map(toBase64),
-    ...(args.fields.some(isErased) ? { erased: erasedOf(args.fields) } : {}),
+    audit_path: auditPath,
+    ...(erased ? { erased: erasedOf(args.fields) } : {}),
   };
 }
 

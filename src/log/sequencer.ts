@@ -58,8 +58,11 @@ export interface ErasureOutcome {
 
 export interface SequencedEntry {
   readonly index: number;
-  /** Present for entries this pass appended; absent for an idempotent repeat of an earlier entry. */
-  readonly appended?: { readonly leafInput: Uint8Array; readonly fields: readonly StoredField[] };
+  /**
+   * Present for entries this pass appended; absent for an idempotent repeat of an earlier entry.
+   * `time` is the leaf's, `leafHash` its RFC 6962 hash: the receipt needs both, and the pass has them.
+   */
+  readonly appended?: { readonly leafInput: Uint8Array; readonly leafHash: Uint8Array; readonly time: number; readonly fields: readonly StoredField[] };
   /** For an erasure: its outcome. When nothing was left to erase, no entry was appended and `index` is that of the earlier erasure. */
   readonly erasure?: ErasureOutcome;
 }
@@ -328,7 +331,7 @@ export class Sequencer {
           const offset = next++;
           return {
             index: firstIndex + offset,
-            appended: { leafInput: leafInputs[offset]!, fields: records[offset]! },
+            appended: { leafInput: leafInputs[offset]!, leafHash: leafHashes[offset]!, time, fields: records[offset]! },
             ...(d.erasure ? { erasure: d.erasure } : {}),
           };
         });

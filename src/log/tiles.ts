@@ -23,10 +23,39 @@ export class TileCache {
     private readonly maxFullTiles = 4096,
   ) {}
 
+  /** The partial tiles of the published tree. */
+  get edgeTiles(): EdgeTiles {
+    return this.edge;
+  }
+
   /** Called by the sequencer after each published pass. */
   publish(edge: EdgeTiles, completed: readonly { level: number; index: number; hashes: Uint8Array }[]): void {
+    const before = this.edge;
     this.edge = edge;
-    for (const t of completed) this.remember(t.level, t.index, new HashTile(t.hashes));
+    for (const t of completed) {
+      // A tile the pass completed was the edge's partial tile: its inner nodes carry over.
+      const partial = before.get(t.level);
+      this.remember(t.level, t.index, new HashTile(t.hashes, partial !== undefined && partial.index === t.index ? partial.tile : undefined));
+    }
+  }
+
+  /**
+   * `prepare` without waiting, when every tile the nodes need is in memory (the right edge or the
+   * cache), which is always the case for the receipts of a pass; undefined when one must be read.
+   */
+  prepareNow(nodes: readonly NodeId[]): ((id: NodeId) => Uint8Array) | undefined {
+    const hashes = new Map<NodeId, Uint8Array>();
+    for (const id of nodes) {
+      const { tileLevel, tileIndex, levelInTile, indexInTile } = tileForNode(id);
+      const tile = this.lookup(tileLevel, tileIndex);
+      if (!tile) return undefined;
+      hashes.set(id, tile.node(levelInTile, indexInTile));
+    }
+    return (id) => {
+      const hash = hashes.get(id);
+      if (!hash) throw new Error(`node ${id.level}/${id.index} was not prepared`);
+      return hash;
+    };
   }
 
   /**
@@ -55,12 +84,7 @@ export class TileCache {
         tiles.set(m.key, tile);
       }),
     );
-    return (id) => {
-      const { tileLevel, tileIndex, levelInTile, indexInTile } = tileForNode(id);
-      const tile = tiles.get(`${tileLevel}/${tileIndex}`);
-      if (!tile) throw new Error(`node ${id.level}/${id.index} was not prepared`);
-      return tile.node(levelInTile, indexInTile);
-    };
+    return getter(tiles);
   }
 
   private lookup(level: number, index: number): HashTile | undefined {
@@ -84,4 +108,14 @@ export class TileCache {
       this.full.delete(oldest);
     }
   }
+}
+
+/** Reads prepared nodes out of `tiles` (keyed `level/index`). */
+function getter(tiles: ReadonlyMap<string, HashTile>): (id: NodeId) => Uint8Array {
+  return (id) => {
+    const { tileLevel, tileIndex, levelInTile, indexInTile } = tileForNode(id);
+    const tile = tiles.get(`${tileLevel}/${tileIndex}`);
+    if (!tile) throw new Error(`node ${id.level}/${id.index} was not prepared`);
+    return tile.node(levelInTile, indexInTile);
+  };
 }

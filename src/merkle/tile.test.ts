@@ -127,4 +127,39 @@ describe('HashTile', () => {
     expect(() => new HashTile(new Uint8Array(257 * 32))).toThrow(RangeError);
     expect(() => new HashTile([] as unknown as Uint8Array)).toThrow(TypeError);
   });
+
+  /** Every complete node of `tile`, level by level, as hex. */
+  const allNodes = (tile: HashTile): string[] => {
+    const out: string[] = [];
+    for (let level = 0; level <= TILE_HEIGHT; level++) {
+      for (let i = 0; (i + 1) * 2 ** level <= tile.width; i++) out.push(Buffer.from(tile.node(level, i)).toString('hex'));
+    }
+    return out;
+  };
+
+  it('reuses the inner nodes of a narrower copy of itself, and gets the same nodes as without it', () => {
+    const list = hashes(256);
+    for (const [narrow, wide] of [[1, 2], [3, 200], [128, 129], [255, 256], [100, 100], [37, 255]] as const) {
+      const previous = new HashTile(concat(list.slice(0, narrow)));
+      allNodes(previous); // computes its inner levels, which the wider tile then copies
+      const tile = new HashTile(concat(list.slice(0, wide)), previous);
+      expect(allNodes(tile)).toEqual(allNodes(new HashTile(concat(list.slice(0, wide)))));
+      // A chain of edges: the next tile borrows from this one.
+      if (wide < 256) {
+        const next = new HashTile(concat(list.slice(0, 256)), tile);
+        expect(allNodes(next)).toEqual(allNodes(new HashTile(concat(list.slice(0, 256)))));
+      }
+    }
+  });
+
+  it('ignores a "narrower copy" whose hashes are not a prefix of its own, or that is wider', () => {
+    const list = hashes(64);
+    const other = new HashTile(concat(hashes(80).slice(40, 70)));
+    allNodes(other);
+    const tile = new HashTile(concat(list.slice(0, 40)), other);
+    expect(allNodes(tile)).toEqual(allNodes(new HashTile(concat(list.slice(0, 40)))));
+    const wider = new HashTile(concat(list));
+    allNodes(wider);
+    expect(allNodes(new HashTile(concat(list.slice(0, 40)), wider))).toEqual(allNodes(new HashTile(concat(list.slice(0, 40)))));
+  });
 });

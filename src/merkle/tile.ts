@@ -85,8 +85,22 @@ export class HashTile {
   /** levels[l] is the concatenation of the complete nodes at level l of the tile. */
   readonly #levels: (Uint8Array | undefined)[];
 
-  /** `hashes`: the tile's 32-byte hashes, concatenated (1 to 256 of them). They are copied. */
-  constructor(hashes: Uint8Array) {
+  /**
+   * The inner levels a narrower copy of this tile had computed (see the constructor), each dropped
+   * once this tile has built its own level from it. Only the arrays are kept, never the narrower
+   * tile, so that successive edges do not hold on to one another.
+   */
+  #inherited: { readonly width: number; readonly levels: (Uint8Array | undefined)[] } | undefined;
+
+  /**
+   * `hashes`: the tile's 32-byte hashes, concatenated (1 to 256 of them). They are copied.
+   *
+   * `previous`, if given, is this tile as it was when narrower (the right edge before a pass): the
+   * inner nodes it already computed are reused instead of hashed again, which matters because the
+   * log makes a new tile for its right edge at every pass. It is ignored unless its hashes are a
+   * prefix of `hashes`.
+   */
+  constructor(hashes: Uint8Array, previous?: HashTile) {
     abytes(hashes, undefined, 'hashes');
     if (hashes.length === 0 || hashes.length % HASH_SIZE !== 0 || hashes.length > TILE_WIDTH * HASH_SIZE) {
       throw new RangeError(`hashes must be 1 to ${TILE_WIDTH} hashes of ${HASH_SIZE} bytes, got ${hashes.length} bytes`);
@@ -95,6 +109,11 @@ export class HashTile {
     this.#levels = new Array<Uint8Array | undefined>(TILE_HEIGHT + 1).fill(undefined);
     // new Uint8Array copies; slice() would not for a Buffer (Buffer#slice is a view).
     this.#levels[0] = new Uint8Array(hashes);
+    if (previous !== undefined && previous.width <= this.width && isPrefix(previous.#levels[0]!, this.#levels[0])) {
+      const levels = previous.#levels.slice();
+      levels[0] = undefined;
+      if (levels.some((l) => l !== undefined)) this.#inherited = { width: previous.width, levels };
+    }
   }
 
   /** Hash `i` of the tile. Requires 0 <= i < width. */
@@ -126,7 +145,15 @@ export class HashTile {
     const below = this.#level(level - 1);
     const count = Math.floor(this.width / 2 ** level);
     const nodes = new Uint8Array(count * HASH_SIZE);
-    for (let i = 0; i < count; i++) {
+    // The nodes the narrower tile had at this level were built from the same hashes: copied.
+    let first = 0;
+    const inherited = this.#inherited?.levels[level];
+    if (inherited !== undefined) {
+      first = Math.floor(this.#inherited!.width / 2 ** level);
+      nodes.set(inherited.subarray(0, first * HASH_SIZE));
+      this.#inherited!.levels[level] = undefined;
+    }
+    for (let i = first; i < count; i++) {
       const left = below.subarray(2 * i * HASH_SIZE, (2 * i + 1) * HASH_SIZE);
       const right = below.subarray((2 * i + 1) * HASH_SIZE, (2 * i + 2) * HASH_SIZE);
       nodes.set(hashChildren(left, right), i * HASH_SIZE);
@@ -134,6 +161,14 @@ export class HashTile {
     this.#levels[level] = nodes;
     return nodes;
   }
+}
+
+function isPrefix(prefix: Uint8Array, bytes: Uint8Array): boolean {
+  if (prefix.length > bytes.length) return false;
+  return Buffer.compare(
+    Buffer.from(prefix.buffer, prefix.byteOffset, prefix.length),
+    Buffer.from(bytes.buffer, bytes.byteOffset, prefix.length),
+  ) === 0;
 }
 
 /** Throws unless `level` is a tile level, 0..63. */

@@ -57,6 +57,22 @@ export class DcborWriter {
     this.buffer = new Uint8Array(capacity);
   }
 
+  /**
+   * A writer that writes into `buffer` from its start (a Buffer from Node's pool, say, which is
+   * cheaper to allocate than a typed array of its own); if it runs out of room it moves to a new,
+   * larger buffer, as any writer does. finish() returns `buffer` itself when the writer filled it.
+   */
+  static into(buffer: Uint8Array): DcborWriter {
+    const writer = new DcborWriter(0);
+    writer.buffer = buffer;
+    return writer;
+  }
+
+  /** Forgets what was written, keeping the buffer: for scratch encodings used at once. */
+  reset(): void {
+    this.length = 0;
+  }
+
   private reserve(n: number): void {
     if (this.length + n <= this.buffer.length) return;
     const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + n));
@@ -113,6 +129,17 @@ export class DcborWriter {
   byteString(bytes: Uint8Array): void {
     this.head(MAJOR_BYTES, bytes.length);
     this.raw(bytes);
+  }
+
+  /**
+   * Appends `n` bytes for the caller to fill in place (a cipher's output, say) and returns them
+   * with their offset in the buffer; they are part of the encoding from now on.
+   */
+  claim(n: number): { readonly buffer: Uint8Array; readonly offset: number } {
+    this.reserve(n);
+    const offset = this.length;
+    this.length += n;
+    return { buffer: this.buffer, offset };
   }
 
   /** A text string; it must be well-formed, since a lone surrogate has no UTF-8 encoding. */

@@ -26,6 +26,7 @@ export {
   decodeLeaf,
   encodeLeaf,
   type Leaf,
+  leafKind,
   LeafError,
   type LeafKind,
   LEAF_VERSION,

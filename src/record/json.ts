@@ -106,12 +106,21 @@ export function parseRecordBatch(bytes: Uint8Array, limits?: Partial<RecordLimit
   return records;
 }
 
+/**
+ * Limits objects already checked, with their resolved form: the server passes the same one with
+ * every request. Limits are read-only, so a checked object stays valid.
+ */
+const resolvedLimits = new WeakMap<Partial<RecordLimits>, RecordLimits>();
+
 function resolveLimits(limits: Partial<RecordLimits> | undefined): RecordLimits {
   if (limits === undefined) return DEFAULT_RECORD_LIMITS;
+  const known = resolvedLimits.get(limits);
+  if (known !== undefined) return known;
   const resolved = { ...DEFAULT_RECORD_LIMITS, ...limits };
   for (const [name, value] of Object.entries(resolved)) {
     if (auint(value, name) === 0) throw new RangeError(`${name} must be at least 1`);
   }
+  resolvedLimits.set(limits, resolved);
   return resolved;
 }
 

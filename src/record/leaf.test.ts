@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { encodeDcbor, type Dcbor } from './cbor.js';
-import { decodeLeaf, encodeLeaf, type Leaf, LeafError, MAX_LEAF_INPUT_BYTES } from './leaf.js';
+import { decodeLeaf, encodeLeaf, type Leaf, LeafError, leafKind, MAX_LEAF_INPUT_BYTES } from './leaf.js';
 import { fromHex, hex } from './testing.js';
+import { isWellFormed } from './text.js';
 
 const digest = new Uint8Array(32).map((_, i) => i);
 const leaf: Leaf = { kind: 'erasure', time: 23, submitter: 'log', record: digest };
@@ -115,5 +116,25 @@ describe('decodeLeaf refuses anything but a canonical leaf', () => {
       }
       expect(hex(encodeLeaf(decoded))).toBe(hex(flipped));
     }
+  });
+});
+
+describe('leafKind', () => {
+  test('agrees with decodeLeaf on every leaf encodeLeaf makes', () => {
+    fc.assert(
+      fc.property(fc.constantFrom<Leaf['kind']>('record', 'erasure'), fc.nat({ max: 2 ** 53 - 1 }), fc.string({ minLength: 1, maxLength: 300 }).filter(isWellFormed), (kind, time, submitter) => {
+        const leafInput = encodeLeaf({ kind, time, submitter, record: digest });
+        expect(leafKind(leafInput)).toBe(kind);
+        expect(leafKind(leafInput)).toBe(decodeLeaf(leafInput).kind);
+      }),
+    );
+  });
+
+  test('decodes in full, and so refuses, what does not start like a leaf', () => {
+    const leafInput = encodeLeaf({ ...leaf, kind: 'record' });
+    // Cut short right after the kind: the prefix matches, the rest is not a leaf.
+    expect(() => leafKind(leafInput.subarray(0, 16))).toThrow(LeafError);
+    expect(() => leafKind(generic([['v', 1], ['kind', 'other'], ['time', 1], ['submitter', 'a'], ['record', digest]]))).toThrow(LeafError);
+    expect(() => leafKind(new Uint8Array(0))).toThrow(LeafError);
   });
 });

@@ -82,6 +82,27 @@ export function encodeLeaf(leaf: Leaf): Uint8Array {
 }
 
 /**
+ * The kind of a leaf_input this log encoded, without decoding it: deterministic order puts `"kind"`
+ * right after `"v": 1`, so the kind's text starts at a fixed offset. Anything that does not look
+ * exactly like that is decoded in full (decodeLeaf, which throws LeafError for bad bytes).
+ */
+export function leafKind(leafInput: Uint8Array): LeafKind {
+  const at = HEAD_AND_V.length + KEY_KIND.length;
+  for (const kind of ['record', 'erasure'] as const) {
+    const text = KIND_VALUES[kind];
+    if (leafInput.length > at + text.length && startsWithAt(leafInput, HEAD_AND_V, 0) && startsWithAt(leafInput, KEY_KIND, HEAD_AND_V.length) && startsWithAt(leafInput, text, at)) {
+      return kind;
+    }
+  }
+  return decodeLeaf(leafInput).kind;
+}
+
+function startsWithAt(bytes: Uint8Array, prefix: Uint8Array, offset: number): boolean {
+  for (let i = 0; i < prefix.length; i++) if (bytes[offset + i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
  * Decodes a leaf_input strictly: deterministic CBOR, a map with exactly the five keys, v = 1, a
  * known kind, a non-empty submitter, a 32-byte record digest. Throws LeafError with the reason.
  */

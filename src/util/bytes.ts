@@ -43,7 +43,17 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/**
+ * Small inputs are copied into one reused Buffer and encoded from there: a receipt encodes some 30
+ * salts and hashes, and making a Buffer view of each cost twice as much as the encoding itself.
+ */
+const base64Scratch = Buffer.allocUnsafe(1024);
+
 export function toBase64(bytes: Uint8Array): string {
+  if (bytes.length <= base64Scratch.length) {
+    base64Scratch.set(bytes, 0);
+    return base64Scratch.toString('base64', 0, bytes.length);
+  }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
 }
 
