@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseVerifierKey } from '../src/note/index.js';
 import { tempDir } from './harness.js';
-import { BIN } from './process.js';
+import { BIN, run } from './process.js';
+import type { Ran } from './process.js';
 
 const CERT = fileURLToPath(new URL('./fixtures/tls/cert.pem', import.meta.url));
 const FIXTURE_KEY = fileURLToPath(new URL('./fixtures/tls/key.pem', import.meta.url));
@@ -28,22 +29,9 @@ function env(trust: boolean): NodeJS.ProcessEnv {
   return trust ? { ...rest, NODE_EXTRA_CA_CERTS: CERT } : rest;
 }
 
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
+/** The CLI as a process, trusting the test CA (NODE_EXTRA_CA_CERTS) or not. */
 function cli(args: string[], trust = false): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: env(trust), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return run(args, { env: env(trust) });
 }
 
 interface Running {
