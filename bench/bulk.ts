@@ -19,7 +19,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dataPaths, initLog, loadKeys, openStore, requireMasterKey } from '../src/cli/datadir.js';
+import { dataPaths, initLog, loadKeys, openLog, openStore, requireMasterKey } from '../src/cli/datadir.js';
 import { RightEdge } from '../src/log/edge.js';
 import { Log } from '../src/log/log.js';
 import { prepareRecord } from '../src/log/prepare.js';
@@ -140,15 +140,7 @@ export async function createLog(dataDir: string, name: string): Promise<void> {
  */
 export async function openAndCheck(dataDir: string): Promise<{ size: number; openMs: number }> {
   const started = performance.now();
-  const { signer, verifier } = await loadKeys(dataDir);
-  const store = await openStore(dataPaths(dataDir).db, (await requireMasterKey(dataDir)).key);
-  let log: Log;
-  try {
-    log = await Log.open({ store, signer, verifier });
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
+  const { log } = await openLog(dataDir);
   const openMs = performance.now() - started;
   const size = log.head.size;
   await log.close();

@@ -153,3 +153,27 @@ export async function openStore(path: string, masterKey?: MasterKey): Promise<Le
     throw error;
   }
 }
+
+/** Refuses a directory that holds no log store, saying how to create one. */
+export async function requireStore(dir: string): Promise<string> {
+  const { db } = dataPaths(dir);
+  if (!(await exists(db))) throw new Error(`no log in ${dir} (create one with: sealtrail init --data ${dir} --origin NAME)`);
+  return db;
+}
+
+/**
+ * Opens the log in `dir` with its keys and master key (`masterKeyFile`, else the usual lookup), and
+ * checks it as the server does: for the commands that work on a stopped log. Closing the log
+ * closes the store.
+ */
+export async function openLog(dir: string, masterKeyFile?: string): Promise<{ log: Log; store: LevelStore }> {
+  const db = await requireStore(dir);
+  const { signer, verifier } = await loadKeys(dir);
+  const store = await openStore(db, (await requireMasterKey(dir, masterKeyFile)).key);
+  try {
+    return { log: await Log.open({ store, signer, verifier }), store };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}

@@ -4,11 +4,10 @@
  * stopped. It runs the job the server runs on its interval, to completion, or lists with
  * `--dry-run` what that would erase.
  */
-import { Log } from '../../log/log.js';
 import { RetentionJob } from '../../log/retention.js';
 import type { RetentionErasure } from '../../log/retention.js';
 import { loadServeConfig } from '../config.js';
-import { MASTER_KEY_ENV, dataPaths, exists, loadKeys, openStore, requireMasterKey } from '../datadir.js';
+import { MASTER_KEY_ENV, openLog } from '../datadir.js';
 import { UsageError, oneSubcommand, parse, required } from '../usage.js';
 import type { Command } from '../usage.js';
 
@@ -73,18 +72,7 @@ export function makeRetentionCommand(now: () => number = Date.now): Command {
       if (!config.retention) throw new UsageError(`${configFile} has no "retention" key: there is no policy to apply`);
       const dryRun = values['dry-run'] ?? false;
 
-      const paths = dataPaths(dir);
-      if (!(await exists(paths.db))) throw new Error(`no log in ${dir} (create one with: sealtrail init --data ${dir} --origin NAME)`);
-      const { signer, verifier } = await loadKeys(dir);
-      const masterKey = await requireMasterKey(dir, values['master-key']);
-      const store = await openStore(paths.db, masterKey.key);
-      let log: Log;
-      try {
-        log = await Log.open({ store, signer, verifier });
-      } catch (e) {
-        await store.close();
-        throw e;
-      }
+      const { log, store } = await openLog(dir, values['master-key']);
       try {
         const job = new RetentionJob({ log, store, policy: config.retention.policy, now });
         const report = await job.runToCompletion({ dryRun });

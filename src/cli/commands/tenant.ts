@@ -4,8 +4,7 @@
  * recorded by an erasure entry appended through the log's sequencer, like an erasure over HTTP.
  */
 import { checkTenant } from '../../auth/scope.js';
-import { Log } from '../../log/log.js';
-import { MASTER_KEY_ENV, dataPaths, exists, loadKeys, openStore, requireMasterKey } from '../datadir.js';
+import { MASTER_KEY_ENV, openLog } from '../datadir.js';
 import { UsageError, oneSubcommand, parse, required } from '../usage.js';
 import type { Command } from '../usage.js';
 
@@ -45,18 +44,7 @@ export const tenantCommand: Command = {
     const requestedBy = values['requested-by'] ?? process.env['USER'] ?? 'cli';
     if (requestedBy.length === 0 || requestedBy.length > 256) throw new UsageError('--requested-by must be 1 to 256 characters');
 
-    const paths = dataPaths(dir);
-    if (!(await exists(paths.db))) throw new Error(`no log in ${dir} (create one with: sealtrail init --data ${dir} --origin NAME)`);
-    const { signer, verifier } = await loadKeys(dir);
-    const masterKey = await requireMasterKey(dir, values['master-key']);
-    const store = await openStore(paths.db, masterKey.key);
-    let log: Log;
-    try {
-      log = await Log.open({ store, signer, verifier });
-    } catch (e) {
-      await store.close();
-      throw e;
-    }
+    const { log } = await openLog(dir, values['master-key']);
     try {
       const { erasureIndex } = await log.shredTenant(tenant, requestedBy);
       console.log(`shredded tenant ${JSON.stringify(tenant)}: its data key is destroyed; erasure entry ${erasureIndex} records it (tree size ${log.head.size})`);

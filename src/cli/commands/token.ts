@@ -5,7 +5,7 @@ import { TokenApi } from '../../client/tokens.js';
 import type { RemoteToken } from '../../client/tokens.js';
 import type { Principal, Role } from '../../storage/types.js';
 import { LogError } from '../../util/errors.js';
-import { dataPaths, exists, openStore } from '../datadir.js';
+import { openStore, requireStore } from '../datadir.js';
 import { parse, required, UsageError } from '../usage.js';
 import type { Command } from '../usage.js';
 
@@ -129,9 +129,7 @@ Options:
 /** Runs `body` on the tokens of a stopped log's data directory, or of a serving log's API. */
 async function withTokens(where: string | TokenApi, body: (tokens: Tokens) => Promise<number>): Promise<number> {
   if (where instanceof TokenApi) return body(remoteTokens(where));
-  const paths = dataPaths(where);
-  if (!(await exists(paths.db))) throw new Error(`no log in ${where} (create one with: sealtrail init --data ${where} --origin NAME)`);
-  const store = await openStore(paths.db);
+  const store = await openStore(await requireStore(where));
   try {
     return await body({
       async create(principal) {
