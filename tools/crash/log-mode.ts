@@ -10,11 +10,12 @@ import type { LogCheck } from './log-ledger.js';
 import { LogLoad } from './log-load.js';
 import type { LoadStats, Submitter } from './log-load.js';
 import type { CrashOptions } from './options.js';
-import { SEALTRAIL, runNodeOk, sleep } from './process.js';
+import { newTotals, runCycles } from './cycles.js';
+import { SEALTRAIL, runNodeOk } from './process.js';
 import { Random } from './random.js';
 import { Failures, formatMs } from './report.js';
 import type { LogCrashReport } from './report.js';
-import { checkAlive, killDuringStartup, startTimed, stopCleanly } from './start.js';
+import { startTimed, stopCleanly } from './start.js';
 import type { Started } from './start.js';
 
 export const LOG_ORIGIN = 'crash.sealtrail.test/log';
@@ -48,56 +49,32 @@ export async function runLogCrash(options: CrashOptions, base: string): Promise<
   };
 
   print(`crash: the log in ${dir}; ${options.submitters} submitters × ${options.clients} clients; ${options.cycles} cycles; seed ${options.seed}`);
-  const restartMs: number[] = [];
-  const totals = { lostInFlight: 0, errorsWhileUp: 0, shed: 0, consistencyProofs: 0, startupKills: 0 };
-  let server = await start();
-  restartMs.push(server.ms);
-  let last = await check(server.url);
-  print(`cycle 0: serving after ${formatMs(server.ms)} at tree size ${last?.treeSize ?? '?'}`);
-  let cycles = 0;
+  const totals = newTotals();
+  let shed = 0;
+  let consistencyProofs = 0;
+  const running = { server: await start() };
+  totals.restartMs.push(running.server.ms);
+  let last = await check(running.server.url);
+  print(`cycle 0: serving after ${formatMs(running.server.ms)} at tree size ${last?.treeSize ?? '?'}`);
+  const target = { label: 'the log', script: SEALTRAIL, args, load, start, check, killed: (stats: LoadStats) => void (shed += stats.shed) };
   try {
-    for (let cycle = 1; cycle <= options.cycles && failures.count === 0; cycle++) {
-      const loadMs = rng.int(options.minLoadMs, options.maxLoadMs);
-      const current = server;
-      const running = load.begin(current.url, () => current.process.exitStatus === undefined);
-      await sleep(loadMs);
-      running.kill();
-      checkAlive(current, `under load in cycle ${cycle}, before it was killed`, failures);
-      await current.process.kill('SIGKILL');
-      const stats = await running.stop();
-      totals.lostInFlight += stats.lostInFlight;
-      totals.errorsWhileUp += stats.errorsWhileUp;
-      totals.shed += stats.shed;
-
-      const startupKill = rng.chance(options.startupKillChance);
-      if (startupKill) {
-        await killDuringStartup('the log', SEALTRAIL, args, rng.int(0, 600));
-        totals.startupKills++;
-      }
-      try {
-        server = await start();
-      } catch (e) {
-        failures.add('restart', `${current.process.label} does not serve again after the kill of cycle ${cycle}: ${(e as Error).message}`);
-        break;
-      }
-      restartMs.push(server.ms);
-      last = await check(server.url);
-      if (last) totals.consistencyProofs += last.consistencyProofs;
-      cycles++;
-      print(cycleLine(cycle, options.cycles, loadMs, stats, startupKill, server.ms, last, ledger, load.pendingRetries, failures));
-    }
+    await runCycles(target, running, totals, { options, rng, failures }, (c) => {
+      last = c.check;
+      if (last) consistencyProofs += last.consistencyProofs;
+      print(cycleLine(c.cycle, options.cycles, c.loadMs, c.stats, c.startupKill, c.restartMs, last, ledger, load.pendingRetries, failures));
+    });
   } finally {
-    await stopCleanly(server, failures);
+    await stopCleanly(running.server, failures);
   }
 
   return {
     mode: 'log',
     seed: options.seed,
     cyclesRequested: options.cycles,
-    cycles,
+    cycles: totals.cycles,
     ok: failures.count === 0,
     failures: failures.list(),
-    restartMs,
+    restartMs: totals.restartMs,
     startupKills: totals.startupKills,
     lostInFlight: totals.lostInFlight,
     errorsWhileUp: totals.errorsWhileUp,
@@ -106,8 +83,8 @@ export async function runLogCrash(options: CrashOptions, base: string): Promise<
     receipts: ledger.receipts,
     receiptsVerified: ledger.receiptsVerified,
     entriesFound: last?.entriesFound ?? 0,
-    consistencyProofs: totals.consistencyProofs,
-    shed: totals.shed,
+    consistencyProofs,
+    shed,
     treeSize: last?.treeSize ?? -1,
   };
 }

@@ -8,11 +8,12 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CrashOptions } from './options.js';
-import { SEALTRAIL, WITNESS, runNodeOk, sleep } from './process.js';
+import { newTotals, runCycles } from './cycles.js';
+import { SEALTRAIL, WITNESS, runNodeOk } from './process.js';
 import { Random } from './random.js';
 import { Failures, formatMs } from './report.js';
 import type { WitnessCrashReport } from './report.js';
-import { checkAlive, killDuringStartup, startTimed, stopCleanly } from './start.js';
+import { checkAlive, startTimed, stopCleanly } from './start.js';
 import type { Started } from './start.js';
 import { WitnessLedger } from './witness-ledger.js';
 import type { WitnessCheck } from './witness-ledger.js';
@@ -37,7 +38,7 @@ export async function runWitnessCrash(options: CrashOptions, base: string): Prom
   const token = (await runNodeOk(SEALTRAIL, ['token', 'create', '--data', logDir, '--role', 'submitter', '--name', 'crash-grower'])).trim().split('\n').pop()!.trim();
   const log = await startTimed('the log', SEALTRAIL, ['serve', '--data', logDir, '--addr', '127.0.0.1:0', '--log-level', 'warn'], '/ct/v1/get-sth', options.maxRestartMs, failures);
 
-  let witness: Started | undefined;
+  let running: { server: Started } | undefined;
   let source: CheckpointSource | undefined;
   let report: () => WitnessCrashReport;
   try {
@@ -67,43 +68,18 @@ export async function runWitnessCrash(options: CrashOptions, base: string): Prom
     };
 
     print(`crash: the witness in ${dir}, cosigning the log at ${log.url}; ${options.pushers} clients; ${options.cycles} cycles; seed ${options.seed}`);
-    const restartMs: number[] = [];
-    const totals = { lostInFlight: 0, errorsWhileUp: 0, startupKills: 0 };
-    witness = await start();
-    restartMs.push(witness.ms);
-    let last = await check(witness.url);
-    print(`cycle 0: serving after ${formatMs(witness.ms)}, cosigned state at size ${last?.witnessSize ?? '?'}`);
+    const totals = newTotals();
+    running = { server: await start() };
+    totals.restartMs.push(running.server.ms);
+    let last = await check(running.server.url);
+    print(`cycle 0: serving after ${formatMs(running.server.ms)}, cosigned state at size ${last?.witnessSize ?? '?'}`);
     source.startGrowing(growRng, (e) => failures.add('answer', `the log stopped growing: ${e.message}`));
 
-    let cycles = 0;
-    for (let cycle = 1; cycle <= options.cycles && failures.count === 0; cycle++) {
-      const loadMs = rng.int(options.minLoadMs, options.maxLoadMs);
-      const current = witness;
-      const running = load.begin(current.url, () => current.process.exitStatus === undefined);
-      await sleep(loadMs);
-      running.kill();
-      checkAlive(current, `under load in cycle ${cycle}, before it was killed`, failures);
-      await current.process.kill('SIGKILL');
-      const stats = await running.stop();
-      totals.lostInFlight += stats.lostInFlight;
-      totals.errorsWhileUp += stats.errorsWhileUp;
-
-      const startupKill = rng.chance(options.startupKillChance);
-      if (startupKill) {
-        await killDuringStartup('the witness', WITNESS, args, rng.int(0, 600));
-        totals.startupKills++;
-      }
-      try {
-        witness = await start();
-      } catch (e) {
-        failures.add('restart', `${current.process.label} does not serve again after the kill of cycle ${cycle}: ${(e as Error).message}`);
-        break;
-      }
-      restartMs.push(witness.ms);
-      last = await check(witness.url);
-      cycles++;
-      print(cycleLine(cycle, options.cycles, loadMs, stats, startupKill, witness.ms, last, ledger, source.newest.size, failures));
-    }
+    const grown = source;
+    await runCycles({ label: 'the witness', script: WITNESS, args, load, start, check }, running, totals, { options, rng, failures }, (c) => {
+      last = c.check;
+      print(cycleLine(c.cycle, options.cycles, c.loadMs, c.stats, c.startupKill, c.restartMs, last, ledger, grown.newest.size, failures));
+    });
     checkAlive(log, 'while the witness was crashed', failures);
 
     // Built after the final stops below, which can fail too.
@@ -111,10 +87,10 @@ export async function runWitnessCrash(options: CrashOptions, base: string): Prom
       mode: 'witness',
       seed: options.seed,
       cyclesRequested: options.cycles,
-      cycles,
+      cycles: totals.cycles,
       ok: failures.count === 0,
       failures: failures.list(),
-      restartMs,
+      restartMs: totals.restartMs,
       startupKills: totals.startupKills,
       lostInFlight: totals.lostInFlight,
       errorsWhileUp: totals.errorsWhileUp,
@@ -128,7 +104,7 @@ export async function runWitnessCrash(options: CrashOptions, base: string): Prom
     });
   } finally {
     await source?.stop();
-    if (witness) await stopCleanly(witness, failures);
+    if (running) await stopCleanly(running.server, failures);
     await stopCleanly(log, failures);
   }
   return report();
