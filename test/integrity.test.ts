@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPaths, defaultMasterKeyPath } from '../src/cli/datadir.js';
 import { decodeDcbor, encodeDcbor } from '../src/record/cbor.js';
 import type { Dcbor } from '../src/record/cbor.js';
-import { STATE_KEY, entryKey, recordKey, tileKey } from '../src/storage/keys.js';
+import { appendToBundle, splitBundle } from '../src/storage/bundles.js';
+import { STATE_KEY, bundleKey, recordKey, tileKey } from '../src/storage/keys.js';
 import { auditRecord, http, removeDataDir, startLog } from './harness.js';
 import { serve } from './process.js';
 
@@ -25,6 +26,12 @@ async function withDb(dir: string, f: (db: Db) => Promise<void>): Promise<void> 
   } finally {
     await db.close();
   }
+}
+
+/** Replaces entry bundle `index`'s leaf_inputs with what `change` makes of them. */
+async function rewriteBundle(db: Db, index: number, change: (leaves: Uint8Array[]) => Uint8Array[]): Promise<void> {
+  const leaves = change(splitBundle((await db.get(bundleKey(index)))!, index));
+  await db.put(bundleKey(index), appendToBundle(undefined, leaves, 0, leaves.length));
 }
 
 async function addEntries(url: string, token: string, count: number, from: number): Promise<void> {
@@ -136,14 +143,26 @@ describe('start-up integrity: sealtrail serve refuses a damaged store and says w
     {
       name: 'the newest entry removed',
       base: () => store310,
-      damage: (db) => db.del(entryKey(309)),
+      damage: (db) => rewriteBundle(db, 1, (leaves) => leaves.slice(0, -1)),
       says: /store is damaged: the newest entry \(index 309, tree size 310\) is missing/,
     },
     {
       name: 'the newest entry replaced by the one before it',
       base: () => store310,
-      damage: async (db) => db.put(entryKey(309), (await db.get(entryKey(308)))!),
+      damage: (db) => rewriteBundle(db, 1, (leaves) => [...leaves.slice(0, -1), leaves.at(-2)!]),
       says: /store is damaged: the newest entry \(index 309\) is not the leaf that tile 0\/1 holds at its index/,
+    },
+    {
+      name: 'the newest entry bundle cut short by a byte',
+      base: () => store310,
+      damage: async (db) => db.put(bundleKey(1), (await db.get(bundleKey(1)))!.subarray(0, -1)),
+      says: /store is damaged: entry bundle 1 is malformed/,
+    },
+    {
+      name: 'an entry stored past the tree head (in its newest bundle)',
+      base: () => store310,
+      damage: (db) => rewriteBundle(db, 1, (leaves) => [...leaves, leaves.at(-1)!]),
+      says: /store is damaged: it holds entry 310, beyond its tree head of size 310/,
     },
     {
       name: 'the newest record removed',

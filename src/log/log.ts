@@ -90,7 +90,7 @@ export class Log {
     const checkpoint = signCheckpoint({ origin: signer.name, size: 0, rootHash: EMPTY_ROOT, extensions: [] }, signer);
     const sthSignature = signTreeHead(signer, timestamp, 0, EMPTY_ROOT);
     await store.initialise(
-      { origin: signer.name, createdAt: timestamp, layout: 1 },
+      { origin: signer.name, createdAt: timestamp },
       { size: 0, rootHash: EMPTY_ROOT, timestamp, checkpoint, sthSignature },
     );
   }
@@ -304,15 +304,9 @@ export class Log {
   async entryBundle(index: number, width: number): Promise<Uint8Array | undefined> {
     const start = index * TILE_WIDTH;
     if (this.published.size - start < width) return undefined;
-    const leafInputs = await this.store.readEntries(start, width);
-    const out = Buffer.allocUnsafe(leafInputs.reduce((n, l) => n + 2 + l.length, 0));
-    let offset = 0;
-    for (const l of leafInputs) {
-      offset = out.writeUInt16BE(l.length, offset);
-      out.set(l, offset);
-      offset += l.length;
-    }
-    return out;
+    const bundle = await this.store.readEntryBundle(index, width);
+    if (!bundle) throw new Error(`entry bundle ${index} is missing from the store`);
+    return bundle;
   }
 
   /**

@@ -6,7 +6,8 @@
  * | prefix | key                              | value                                       |
  * |--------|----------------------------------|---------------------------------------------|
  * | `m`    | `m` + name                       | metadata: `state` (tree head), `log`         |
- * | `e`    | `e` + uint64 index               | leaf_input                                  |
+ * | `b`    | `b` + uint64 N                   | entry bundle N: leaf_inputs of [256N, 256N+w) (bundles.ts) |
+ * | `e`    | `e` + uint64 index               | layout 1 only: one leaf_input (migrated to `b` at open) |
  * | `t`    | `t` + uint8 tile level + uint64 N | the hashes of tile (L, N), 32 bytes each    |
  * | `r`    | `r` + uint64 index               | record values and salts (erasable)          |
  * | `h`    | `h` + 32-byte leaf hash          | uint64 index                                |
@@ -21,6 +22,7 @@
 import { createHash } from 'node:crypto';
 
 const ENTRY = 0x65; // 'e'
+const BUNDLE = 0x62; // 'b'
 const TILE = 0x74; // 't'
 const RECORD = 0x72; // 'r'
 const LEAF_HASH = 0x68; // 'h'
@@ -57,7 +59,10 @@ function indexedKey(prefix: number, index: number): Buffer {
   return key;
 }
 
+/** Layout 1's key of one leaf_input; read only to migrate a layout-1 store (level.ts). */
 export const entryKey = (index: number): Buffer => indexedKey(ENTRY, index);
+export const ENTRY_RANGE = { gte: Buffer.of(ENTRY), lt: Buffer.of(ENTRY + 1) };
+export const bundleKey = (index: number): Buffer => indexedKey(BUNDLE, index);
 export const recordKey = (index: number): Buffer => indexedKey(RECORD, index);
 
 export function tileKey(level: number, index: number): Buffer {

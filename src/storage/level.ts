@@ -26,18 +26,21 @@ import type {
   StoredPrincipal,
   StoredRecordField,
   TreeHead,
+  TreeWrite,
 } from './types.js';
 import { isErased, storedString } from './types.js';
 import { LogError } from '../util/errors.js';
+import { BUNDLE_WIDTH, appendToBundle, bundlePrefix, bundleWidth, splitBundle } from './bundles.js';
 import { StorageFailure, errnoError, storageFailure } from './faults.js';
 import type { StoreFault, StoreWrite } from './faults.js';
 import {
   DATA_KEY_RANGE,
   LOG_META_KEY,
   MASTER_CHECK_KEY,
+  ENTRY_RANGE,
   STATE_KEY,
   TOKEN_RANGE,
-  entryKey,
+  bundleKey,
   eventIdKey,
   eventIdRange,
   idempotencyKey,
@@ -64,6 +67,8 @@ function damaged(what: string): never {
   throw new Error(`store is damaged: ${what} has an unexpected shape`);
 }
 
+
+
 function decodeArray(value: Uint8Array, what: string, length?: number): readonly Dcbor[] {
   const decoded = decodeDcbor(value);
   if (!Array.isArray(decoded) || (length !== undefined && decoded.length !== length)) damaged(what);
@@ -89,14 +94,66 @@ function decodeHead(value: Uint8Array): TreeHead {
   };
 }
 
+/** The layout this version writes: leaf_inputs in entry bundles (bundles.ts). Layout 1 is migrated at open. */
+const LAYOUT = 2;
+
 function encodeMeta(meta: LogMeta): Buffer {
   return encode([meta.layout, meta.origin, meta.createdAt]);
 }
 
 function decodeMeta(value: Uint8Array): LogMeta {
   const [layout, origin, createdAt] = decodeArray(value, 'the log metadata', 3);
-  if (layout !== 1) throw new Error(`store layout ${String(layout)} is not supported by this version (it reads layout 1)`);
+  if (layout !== 1 && layout !== LAYOUT) {
+    throw new Error(`store layout ${String(layout)} is not supported by this version (it reads layouts 1 and ${LAYOUT})`);
+  }
   return { layout, origin: str(origin, 'the log metadata'), createdAt: num(createdAt, 'the log metadata') };
+}
+
+/** Entries converted per synced batch when migrating a layout-1 store: whole bundles, about 2 MB. */
+const MIGRATION_CHUNK = 64 * BUNDLE_WIDTH;
+
+/**
+ * Layout 1 → 2: the one-key-per-entry leaf_inputs (`e` + index) become entry bundles (`b` + N).
+ * Each synced batch writes whole bundles and deletes exactly their entry keys, so a migration cut
+ * short by a crash resumes where it stopped: what is left under `e` is whole bundles not yet
+ * converted. The metadata says layout 2 only once no `e` key is left. Entries must run without a
+ * gap from 0, or positions within a bundle would shift: a gap refuses the store as damaged.
+ */
+async function migrateToBundles(db: Db, meta: LogMeta): Promise<void> {
+  let expected: number | undefined;
+  let ops: { type: 'put' | 'del'; key: Buffer; value?: Buffer }[] = [];
+  let bundle: { index: number; leaves: Buffer[]; keys: Buffer[] } | undefined;
+  let pending = 0;
+  const flushBundle = (): void => {
+    if (!bundle) return;
+    ops.push({ type: 'put', key: bundleKey(bundle.index), value: appendToBundle(undefined, bundle.leaves, 0, bundle.leaves.length) });
+    for (const key of bundle.keys) ops.push({ type: 'del', key });
+    bundle = undefined;
+  };
+  const flush = async (): Promise<void> => {
+    flushBundle();
+    if (ops.length > 0) await db.batch(ops as BatchOp[], { sync: true });
+    ops = [];
+    pending = 0;
+  };
+  for await (const [key, value] of db.iterator(ENTRY_RANGE)) {
+    const index = readUint64(key, 1);
+    // The first entry left is the first of a bundle: earlier ones were converted whole.
+    expected ??= index - (index % BUNDLE_WIDTH);
+    if (index !== expected) throw new Error(`store is damaged: entry ${expected} is missing (found while migrating to entry bundles)`);
+    expected = index + 1;
+    const n = Math.floor(index / BUNDLE_WIDTH);
+    if (bundle && bundle.index !== n) {
+      flushBundle();
+      if (pending >= MIGRATION_CHUNK) await flush();
+    }
+    bundle ??= { index: n, leaves: [], keys: [] };
+    bundle.leaves.push(value);
+    bundle.keys.push(key);
+    pending += 1;
+  }
+  await flush();
+  await db.put(LOG_META_KEY, encodeMeta({ ...meta, layout: LAYOUT }), { sync: true });
 }
 
 /**
@@ -186,7 +243,7 @@ function encodeIndex(index: number): Buffer {
  * and durability are the same: abstract-level passes `_batch`'s promise on as it is, and
  * `sync: true` reaches LevelDB either way.
  */
-function syncedBatch(db: Db, ops: BatchOp[]): Promise<void> {
+export function syncedBatch(db: Db, ops: BatchOp[]): Promise<void> {
   const direct = (db as unknown as { _batch?: (ops: BatchOp[], options: { sync: boolean }) => Promise<void> })._batch;
   if (db.status === 'open' && typeof direct === 'function') return direct.call(db, ops, { sync: true });
   return db.batch(ops, { sync: true });
@@ -199,6 +256,13 @@ function syncedBatch(db: Db, ops: BatchOp[]): Promise<void> {
  * file-backed). A smaller table cache bounds that; a table outside it is reopened on demand.
  */
 const MAX_OPEN_FILES = 64;
+
+/** The newest entry bundle: its index, how many entries it holds, and its stored value. */
+interface NewestBundle {
+  readonly index: number;
+  readonly width: number;
+  readonly value: Uint8Array;
+}
 /** Free space LevelDB needs beyond its write-ahead logs to reopen (a new manifest and log). */
 const REOPEN_MARGIN_BYTES = 1024 * 1024;
 
@@ -223,6 +287,12 @@ export class LevelStore implements LogStore {
   private idle: (() => void)[] = [];
   /** The last batch or put in line (see `write`). */
   private logWrites: Promise<unknown> = Promise.resolve();
+  /**
+   * The newest entry bundle as the last pass wrote it, so that the next pass extends it without
+   * reading it back. Checked against the pass's first index before use (storedBundle), and dropped
+   * at every reopen: a failed pass may have written it after all.
+   */
+  private newestBundle: NewestBundle | undefined;
   /** The destroyed data keys of a shred are still to be compacted out of the files (a compaction failed). */
   private dataKeysToCompact = false;
   private closed = false;
@@ -320,6 +390,7 @@ export class LevelStore implements LogStore {
       // The data keys a failed pass created or destroyed may be on disk after all (see `reopened`):
       // the keyring forgets what it cached and reads them again.
       if (this.masterKey !== undefined) this.keyring = new Keyring(this.db, this.masterKey);
+      this.newestBundle = undefined;
       this.unsettled = false;
       this.reopened = true;
     })().finally(() => {
@@ -366,8 +437,13 @@ export class LevelStore implements LogStore {
       if (masterKey !== undefined && check !== undefined && !masterKeyMatches(masterKey, check)) {
         throw new Error('the master key is not the one this log was created with (its records are encrypted under another key); give the right --master-key FILE or SEALTRAIL_MASTER_KEY');
       }
-      if (masterKey !== undefined && check === undefined && (await db.get(LOG_META_KEY)) !== undefined) {
+      const meta = await db.get(LOG_META_KEY);
+      if (masterKey !== undefined && check === undefined && meta !== undefined) {
         throw new Error('this log was created before encryption at rest (its records are in the clear); this version does not encrypt an existing log: export it and start a new one');
+      }
+      if (meta !== undefined) {
+        const decoded = decodeMeta(meta);
+        if (decoded.layout === 1) await migrateToBundles(db, decoded);
       }
     } catch (e) {
       await db.close();
@@ -394,14 +470,14 @@ export class LevelStore implements LogStore {
     return value === undefined ? undefined : decodeHead(value);
   }
 
-  async initialise(meta: LogMeta, head: TreeHead): Promise<void> {
+  async initialise(meta: Omit<LogMeta, 'layout'>, head: TreeHead): Promise<void> {
     if ((await this.db.get(LOG_META_KEY)) !== undefined) throw new Error('a log already exists in this store');
     if (this.masterKey === undefined) throw new Error('a new log needs a master key: its records are encrypted at rest');
     const masterKey = this.masterKey;
     await this.write('batch', () =>
       this.db.batch(
         [
-          { type: 'put', key: LOG_META_KEY, value: encodeMeta(meta) },
+          { type: 'put', key: LOG_META_KEY, value: encodeMeta({ ...meta, layout: LAYOUT }) },
           { type: 'put', key: STATE_KEY, value: encodeHead(head) },
           { type: 'put', key: MASTER_CHECK_KEY, value: Buffer.from(masterKeyCheck(masterKey)) },
         ],
@@ -420,11 +496,10 @@ export class LevelStore implements LogStore {
     for (const shred of pass.shreds ?? []) await keyring.shred(shred.tenant, shred.erasureIndex, pending);
     const shredded = shreddedBefore(pass.shreds ?? []);
     const ops: BatchOp[] = [];
+    const bundle = await this.treeOps(pass, ops);
     for (let i = 0; i < pass.leafInputs.length; i++) {
       const index = pass.firstIndex + i;
       const ownEntry = leafKind(pass.leafInputs[i]!) !== 'record';
-      ops.push({ type: 'put', key: entryKey(index), value: asBuffer(pass.leafInputs[i]!) });
-      ops.push({ type: 'put', key: leafHashKey(pass.leafHashes[i]!), value: encodeIndex(index) });
       const record = encodeRecord(keyring, pending, index, ownEntry ? pass.records[i]! : shredded(index, pass.records[i]!), ownEntry);
       ops.push({ type: 'put', key: recordKey(index), value: record instanceof Buffer ? record : await record });
       const eventId = storedString(pass.records[i]!, 'event_id');
@@ -440,12 +515,47 @@ export class LevelStore implements LogStore {
       value.set(record.requestDigest, 8);
       ops.push({ type: 'put', key: idempotencyKey(submitter, key), value });
     }
+    ops.push(...pending.ops);
+    await this.writePass(pass.firstIndex, ops);
+    // The pass is durable from here: nothing below may fail commit, or the sequencer would take the
+    // pass for unwritten and give its indices to the next one.
+    keyring.promote(pending);
+    this.newestBundle = bundle;
+    if (pass.shreds !== undefined && pass.shreds.length > 0) this.dataKeysToCompact = true;
+    if (this.dataKeysToCompact) await this.compactDataKeys();
+  }
+
+  /**
+   * The tree half of a pass on its own (TreeWrite: no records), in one synced batch: what the
+   * sequencer's benchmark P6 measures for pre-built leaves. A log that holds entries without
+   * records fails its start-up checks, so nothing but that benchmark and its tests calls this.
+   */
+  async appendLeaves(pass: TreeWrite): Promise<void> {
+    if (this.unsettled) await this.settleForRead();
+    const ops: BatchOp[] = [];
+    const bundle = await this.treeOps(pass, ops);
+    await this.writePass(pass.firstIndex, ops);
+    this.newestBundle = bundle;
+  }
+
+  /**
+   * Puts a pass's tree half into `ops`: entry bundles, leaf-hash index, changed tiles, and the tree
+   * head, which is the commit point readers and start-up trust. Returns the newest entry bundle.
+   */
+  private async treeOps(pass: TreeWrite, ops: BatchOp[]): Promise<NewestBundle | undefined> {
+    const bundle = await this.bundleOps(pass.firstIndex, pass.leafInputs, ops);
+    for (let i = 0; i < pass.leafHashes.length; i++) {
+      ops.push({ type: 'put', key: leafHashKey(pass.leafHashes[i]!), value: encodeIndex(pass.firstIndex + i) });
+    }
     for (const tile of pass.tiles) {
       ops.push({ type: 'put', key: tileKey(tile.level, tile.index), value: asBuffer(tile.hashes) });
     }
-    // The tree head goes in the same batch: it is the commit point readers and start-up trust.
     ops.push({ type: 'put', key: STATE_KEY, value: encodeHead(pass.head) });
-    ops.push(...pending.ops);
+    return bundle;
+  }
+
+  /** Writes a pass's batch, synced, in its turn (see `write`). */
+  private async writePass(firstIndex: number, ops: BatchOp[]): Promise<void> {
     await this.write('batch', async () => {
       if (this.reopened) {
         // LevelDB was reopened after a failed write, and a failed pass may have reached the disk all
@@ -453,9 +563,9 @@ export class LevelStore implements LogStore {
         // not overwrite it. The sequencer reloads the stored head after a failed pass.
         const stored = await this.db.get(STATE_KEY);
         const size = stored === undefined ? undefined : decodeHead(stored).size;
-        if (size !== pass.firstIndex) {
+        if (size !== firstIndex) {
           throw new StorageFailure(
-            `the stored tree head is at size ${String(size)}, not ${pass.firstIndex} as this pass expects (a failed pass reached the disk after all)`,
+            `the stored tree head is at size ${String(size)}, not ${firstIndex} as this pass expects (a failed pass reached the disk after all)`,
             undefined,
             'tree head moved',
           );
@@ -464,11 +574,6 @@ export class LevelStore implements LogStore {
       }
       await syncedBatch(this.db, ops);
     });
-    // The pass is durable from here: nothing below may fail commit, or the sequencer would take the
-    // pass for unwritten and give its indices to the next one.
-    keyring.promote(pending);
-    if (pass.shreds !== undefined && pass.shreds.length > 0) this.dataKeysToCompact = true;
-    if (this.dataKeysToCompact) await this.compactDataKeys();
   }
 
   /**
@@ -490,15 +595,69 @@ export class LevelStore implements LogStore {
     return this.db.get(tileKey(level, index));
   }
 
+  /**
+   * Puts the entry bundles `leafInputs` (entries from `firstIndex` on) extend into `ops`, and returns
+   * the newest of them as it will stand once they are written. A pass that starts inside a bundle
+   * extends it as stored: from `newestBundle` when that is the bundle and width it starts at (the
+   * usual case: the previous pass wrote it), else read back from the store.
+   */
+  private async bundleOps(firstIndex: number, leafInputs: readonly Uint8Array[], ops: BatchOp[]): Promise<NewestBundle | undefined> {
+    let newest: NewestBundle | undefined;
+    for (let i = 0; i < leafInputs.length; ) {
+      const index = Math.floor((firstIndex + i) / BUNDLE_WIDTH);
+      const position = (firstIndex + i) % BUNDLE_WIDTH;
+      const take = Math.min(BUNDLE_WIDTH - position, leafInputs.length - i);
+      const prefix = position === 0 ? undefined : await this.storedBundle(index, position);
+      const value = appendToBundle(prefix, leafInputs, i, i + take);
+      ops.push({ type: 'put', key: bundleKey(index), value });
+      newest = { index, width: position + take, value };
+      i += take;
+    }
+    return newest;
+  }
+
+  /** Entry bundle `index`, which must hold exactly `width` entries: the start of the pass's tree. */
+  private async storedBundle(index: number, width: number): Promise<Uint8Array> {
+    const cached = this.newestBundle;
+    if (cached !== undefined && cached.index === index && cached.width === width) return cached.value;
+    const stored = await this.db.get(bundleKey(index));
+    const found = stored === undefined ? 0 : bundleWidth(stored, index);
+    if (found !== width) throw new Error(`store is damaged: entry bundle ${index} holds ${found} entries, the tree head implies ${width}`);
+    return stored!;
+  }
+
   async readEntry(index: number): Promise<Uint8Array | undefined> {
     if (this.unsettled) await this.settleForRead();
-    return this.db.get(entryKey(index));
+    const n = Math.floor(index / BUNDLE_WIDTH);
+    const bundle = await this.db.get(bundleKey(n));
+    return bundle === undefined ? undefined : splitBundle(bundle, n)[index % BUNDLE_WIDTH];
   }
 
   async readEntries(start: number, count: number): Promise<Uint8Array[]> {
     if (this.unsettled) await this.settleForRead();
     if (count <= 0) return [];
-    return this.db.values({ gte: entryKey(start), lt: entryKey(start + count) }).all();
+    const first = Math.floor(start / BUNDLE_WIDTH);
+    const last = Math.floor((start + count - 1) / BUNDLE_WIDTH);
+    const keys: Buffer[] = [];
+    for (let n = first; n <= last; n++) keys.push(bundleKey(n));
+    const bundles = await this.db.getMany(keys);
+    const out: Uint8Array[] = [];
+    for (let b = 0; b < bundles.length; b++) {
+      const bundle = bundles[b];
+      if (bundle === undefined) break;
+      const leaves = splitBundle(bundle, first + b);
+      const from = b === 0 ? start % BUNDLE_WIDTH : 0;
+      for (let i = from; i < leaves.length && out.length < count; i++) out.push(leaves[i]!);
+      // Only the newest bundle is short: the log ends there.
+      if (leaves.length < BUNDLE_WIDTH) break;
+    }
+    return out;
+  }
+
+  async readEntryBundle(index: number, width: number): Promise<Uint8Array | undefined> {
+    if (this.unsettled) await this.settleForRead();
+    const bundle = await this.db.get(bundleKey(index));
+    return bundle === undefined ? undefined : bundlePrefix(bundle, index, width);
   }
 
   async compactRecord(index: number): Promise<void> {

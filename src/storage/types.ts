@@ -18,8 +18,11 @@ export interface TreeHead {
 export interface LogMeta {
   readonly origin: string;
   readonly createdAt: number;
-  /** Storage layout version, for migrations. */
-  readonly layout: 1;
+  /**
+   * Storage layout version, for migrations: 1 kept one key per leaf_input, 2 (what this version
+   * writes) keeps them in entry bundles of 256. A layout-1 store is migrated when opened.
+   */
+  readonly layout: number;
 }
 
 /** One top-level field of a record as stored: its value (RFC 8785 text) and its salt. */
@@ -81,12 +84,22 @@ export interface StoredPrincipal {
   readonly principal: Principal;
 }
 
-/** Everything one sequencing pass writes. The store writes it in one synced batch, or not at all. */
-export interface PassWrite {
+/**
+ * The tree half of a pass: the new leaves (entry bundles and the leaf-hash index), the tiles they
+ * changed and the signed tree head. PassWrite adds what the records need.
+ */
+export interface TreeWrite {
   /** Index of the first new entry; entries are firstIndex, firstIndex+1, … */
   readonly firstIndex: number;
   readonly leafInputs: readonly Uint8Array[];
   readonly leafHashes: readonly Uint8Array[];
+  /** Every tile the pass changed, with its full current contents. */
+  readonly tiles: readonly { level: number; index: number; hashes: Uint8Array }[];
+  readonly head: TreeHead;
+}
+
+/** Everything one sequencing pass writes. The store writes it in one synced batch, or not at all. */
+export interface PassWrite extends TreeWrite {
   readonly records: readonly (readonly StoredField[])[];
   /** Records rewritten by erasures in this pass (index → its fields after the erasure). */
   readonly rewrites?: readonly { readonly index: number; readonly fields: readonly StoredRecordField[] }[];
@@ -96,9 +109,6 @@ export interface PassWrite {
    */
   readonly shreds?: readonly { readonly tenant: string; readonly erasureIndex: number }[];
   readonly idempotency: readonly { submitter: string; key: string; record: IdempotencyRecord }[];
-  /** Every tile the pass changed, with its full current contents. */
-  readonly tiles: readonly { level: number; index: number; hashes: Uint8Array }[];
-  readonly head: TreeHead;
 }
 
 /**
@@ -109,8 +119,8 @@ export interface PassWrite {
 export interface LogStore {
   readMeta(): Promise<LogMeta | undefined>;
   readHead(): Promise<TreeHead | undefined>;
-  /** Creates a new, empty log. Refuses if one exists. */
-  initialise(meta: LogMeta, head: TreeHead): Promise<void>;
+  /** Creates a new, empty log, in the current layout. Refuses if one exists. */
+  initialise(meta: Omit<LogMeta, 'layout'>, head: TreeHead): Promise<void>;
   commit(pass: PassWrite): Promise<void>;
 
   /** The stored hashes of tile (level, index), as wide as the tree has grown; undefined if none. */
@@ -118,6 +128,11 @@ export interface LogStore {
   readEntry(index: number): Promise<Uint8Array | undefined>;
   /** leaf_inputs of [start, start+count), fewer if the log ends earlier. */
   readEntries(start: number, count: number): Promise<Uint8Array[]>;
+  /**
+   * The first `width` entries of entry bundle `index` in the tlog-tiles format (each leaf_input as
+   * uint16 big-endian length || leaf_input), or undefined if the store holds fewer.
+   */
+  readEntryBundle(index: number, width: number): Promise<Uint8Array | undefined>;
   readRecord(index: number): Promise<StoredRecordField[] | undefined>;
   /**
    * Compacts the key range of entry `index`'s record, so that its overwritten values (erased
