@@ -384,9 +384,7 @@ export class Sequencer {
   }
 
   private sign(size: number, rootHash: Uint8Array, timestamp: number): TreeHead {
-    const checkpoint = signCheckpoint({ origin: this.deps.origin, size, rootHash, extensions: [] }, this.deps.signer);
-    const sthSignature = signTreeHead(this.deps.signer, timestamp, size, rootHash);
-    return { size, rootHash, timestamp, checkpoint, sthSignature };
+    return signHead(this.deps.signer, this.deps.origin, size, rootHash, timestamp);
   }
 
   /**
@@ -497,6 +495,13 @@ export class Sequencer {
     const record = prepareErasureRecord(request.targetIndex, erased, request.reason, request.requestedBy);
     return { submission, plan: [{ kind: 'new' }], appended: [record], keys: [], erasure: { erased, alreadyErased } };
   }
+}
+
+/** A pass's new tree head: the checkpoint and the STH of the tree of `size` leaves and root `rootHash`. */
+export function signHead(signer: NoteSigner, origin: string, size: number, rootHash: Uint8Array, timestamp: number): TreeHead {
+  const checkpoint = signCheckpoint({ origin, size, rootHash, extensions: [] }, signer);
+  const sthSignature = signTreeHead(signer, timestamp, size, rootHash);
+  return { size, rootHash, timestamp, checkpoint, sthSignature };
 }
 
 type Plan = { kind: 'new' } | { kind: 'repeat'; index: number };
