@@ -16,6 +16,13 @@ export type EdgeTiles = ReadonlyMap<number, { readonly index: number; readonly t
 export class TileCache {
   /** Full tiles, most recently used last. */
   private readonly full = new Map<string, HashTile>();
+  /**
+   * Tiles being read, by `level/index`: concurrent requests for the same tile (proofs of nearby
+   * leaves, which a client asks for together) share one read and one HashTile, so its inner nodes
+   * are hashed once rather than once per request (up to 255 hashes each). Only tiles left of the
+   * published edge are ever read, and those are full and never change, so sharing a read is exact.
+   */
+  private readonly loading = new Map<string, Promise<HashTile>>();
   private edge: EdgeTiles = new Map();
 
   constructor(
@@ -40,29 +47,33 @@ export class TileCache {
   }
 
   /**
-   * `prepare` without waiting, when every tile the nodes need is in memory (the right edge or the
-   * cache), which is always the case for the receipts of a pass; undefined when one must be read.
+   * The hashes of `nodes`, in order, when every tile they need is in memory (the right edge or the
+   * cache), which is always the case for the receipts of a pass and, once the log has been read a
+   * while, for most proofs; undefined when one must be read (then `hashes`). A proof's nodes come a
+   * tile at a time (from the leaf up), so each run of nodes in one tile looks the tile up once.
    */
-  prepareNow(nodes: readonly NodeId[]): ((id: NodeId) => Uint8Array) | undefined {
-    const hashes = new Map<NodeId, Uint8Array>();
-    for (const id of nodes) {
-      const { tileLevel, tileIndex, levelInTile, indexInTile } = tileForNode(id);
-      const tile = this.lookup(tileLevel, tileIndex);
-      if (!tile) return undefined;
-      hashes.set(id, tile.node(levelInTile, indexInTile));
+  hashesNow(nodes: readonly NodeId[]): Uint8Array[] | undefined {
+    const hashes = new Array<Uint8Array>(nodes.length);
+    let tile: HashTile | undefined;
+    let tileLevel = -1;
+    let tileIndex = -1;
+    for (let i = 0; i < nodes.length; i++) {
+      const at = tileForNode(nodes[i]!);
+      if (tile === undefined || at.tileLevel !== tileLevel || at.tileIndex !== tileIndex) {
+        ({ tileLevel, tileIndex } = at);
+        tile = this.lookup(tileLevel, tileIndex);
+        if (tile === undefined) return undefined;
+      }
+      hashes[i] = tile.node(at.levelInTile, at.indexInTile);
     }
-    return (id) => {
-      const hash = hashes.get(id);
-      if (!hash) throw new Error(`node ${id.level}/${id.index} was not prepared`);
-      return hash;
-    };
+    return hashes;
   }
 
   /**
-   * Loads every tile the nodes need, then returns a synchronous getter for them.
+   * The hashes of `nodes`, in order, after loading every tile they need.
    * Requires each node to be complete in the published tree.
    */
-  async prepare(nodes: readonly NodeId[]): Promise<(id: NodeId) => Uint8Array> {
+  async hashes(nodes: readonly NodeId[]): Promise<Uint8Array[]> {
     const tiles = new Map<string, HashTile>();
     const missing: { key: string; level: number; index: number }[] = [];
     for (const id of nodes) {
@@ -75,16 +86,30 @@ export class TileCache {
     }
     await Promise.all(
       missing.map(async (m) => {
-        const hashes = await this.store.readTile(m.level, m.index);
-        if (hashes === undefined || hashes.length === 0 || hashes.length % HASH_SIZE !== 0) {
-          throw new Error(`tile ${m.level}/${m.index} is missing or damaged in the store`);
+        let load = this.loading.get(m.key);
+        if (load === undefined) {
+          load = this.read(m.level, m.index).finally(() => this.loading.delete(m.key));
+          this.loading.set(m.key, load);
         }
-        const tile = new HashTile(hashes);
-        if (tile.width === TILE_WIDTH) this.remember(m.level, m.index, tile);
-        tiles.set(m.key, tile);
+        tiles.set(m.key, await load);
       }),
     );
-    return getter(tiles);
+    // The tiles are held here, not looked up again: the cache may have evicted one meanwhile.
+    return nodes.map((id) => {
+      const { tileLevel, tileIndex, levelInTile, indexInTile } = tileForNode(id);
+      return tiles.get(`${tileLevel}/${tileIndex}`)!.node(levelInTile, indexInTile);
+    });
+  }
+
+  /** Reads a tile from the store; a full one is remembered. */
+  private async read(level: number, index: number): Promise<HashTile> {
+    const hashes = await this.store.readTile(level, index);
+    if (hashes === undefined || hashes.length === 0 || hashes.length % HASH_SIZE !== 0) {
+      throw new Error(`tile ${level}/${index} is missing or damaged in the store`);
+    }
+    const tile = new HashTile(hashes);
+    if (tile.width === TILE_WIDTH) this.remember(level, index, tile);
+    return tile;
   }
 
   private lookup(level: number, index: number): HashTile | undefined {
@@ -108,14 +133,4 @@ export class TileCache {
       this.full.delete(oldest);
     }
   }
-}
-
-/** Reads prepared nodes out of `tiles` (keyed `level/index`). */
-function getter(tiles: ReadonlyMap<string, HashTile>): (id: NodeId) => Uint8Array {
-  return (id) => {
-    const { tileLevel, tileIndex, levelInTile, indexInTile } = tileForNode(id);
-    const tile = tiles.get(`${tileLevel}/${tileIndex}`);
-    if (!tile) throw new Error(`node ${id.level}/${id.index} was not prepared`);
-    return tile.node(levelInTile, indexInTile);
-  };
 }

@@ -46,10 +46,11 @@ export function tileForNode(id: NodeId): NodeInTile {
   anode(id, 'id');
   const tileLevel = Math.floor(id.level / TILE_HEIGHT);
   const levelInTile = id.level % TILE_HEIGHT;
-  const perTile = 2 ** (TILE_HEIGHT - levelInTile);
+  // Shifts rather than 2 ** x (a call to pow): exact, levelInTile being 0..7. Proofs locate every node.
+  const perTile = TILE_WIDTH >> levelInTile;
   const tileIndex = Math.floor(id.index / perTile);
   const indexInTile = id.index - tileIndex * perTile;
-  return { tileLevel, tileIndex, levelInTile, indexInTile, minWidth: (indexInTile + 1) * 2 ** levelInTile };
+  return { tileLevel, tileIndex, levelInTile, indexInTile, minWidth: (indexInTile + 1) * (1 << levelInTile) };
 }
 
 /** Number of hashes stored at tile level `tileLevel` for a tree of `treeSize`: floor(n / 256^L). */
@@ -129,7 +130,7 @@ export class HashTile {
     auint(levelInTile, 'levelInTile');
     auint(indexInTile, 'indexInTile');
     if (levelInTile > TILE_HEIGHT) throw new RangeError(`levelInTile must be at most ${TILE_HEIGHT}, got ${levelInTile}`);
-    const needed = (indexInTile + 1) * 2 ** levelInTile;
+    const needed = (indexInTile + 1) * (1 << levelInTile); // levelInTile is 0..8 here
     if (needed > this.width) {
       throw new RangeError(
         `node (level ${levelInTile}, index ${indexInTile}) needs ${needed} hashes, the tile has ${this.width}`,
