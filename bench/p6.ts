@@ -6,7 +6,8 @@
  * - **pre-built leaves** (what the target names): leaf_inputs built beforehand; each pass of 1024
  *   hashes them, integrates them into the right edge, signs the checkpoint and STH, and writes the
  *   tree half of a pass (entry bundles, leaf-hash index, tiles, signed head: LevelStore.appendLeaves)
- *   in one synced batch. No records: a real pass also stores each entry's sealed record.
+ *   in one synced batch; as in the sequencer, a pass is prepared while the previous one is written.
+ *   No records: a real pass also stores each entry's sealed record.
  * - **prepared records** (the whole pass the server runs): records salted and committed beforehand,
  *   as the API hands them over, submitted 1024 at a time to the real Sequencer with default pass
  *   settings; each pass also builds the leaves, seals the records and writes them, the event_id
@@ -146,7 +147,8 @@ function buildLeaves(count: number): Uint8Array[] {
 
 /**
  * Appends pre-built leaves in passes of PASS: hash, integrate, sign, and write the tree half in one
- * synced batch, one pass after the other as the sequencer runs them. Checks the stored log after.
+ * synced batch, each prepared while the previous one is written, as the sequencer runs them. Checks the
+ * stored log after.
  */
 async function sequenceLeaves(leaves: readonly Uint8Array[]): Promise<Sequenced> {
   const { result, shape } = await onFreshLog(async (dataDir) => {
@@ -156,16 +158,21 @@ async function sequenceLeaves(leaves: readonly Uint8Array[]): Promise<Sequenced>
     let seconds: number;
     try {
       let edge = await RightEdge.load(0, store);
+      let written: Promise<void> = Promise.resolve();
       const started = performance.now();
       for (let from = 0; from < leaves.length; from += PASS) {
+        // As the sequencer overlaps passes: this one is prepared while the previous one is written,
+        // and written once that is durable.
         const leafInputs = leaves.slice(from, from + PASS);
         const leafHashes = leafInputs.map(hashLeaf);
         const { edge: next, changed } = edge.extend(leafHashes);
         const head = signHead(signer, signer.name, next.size, next.root(), Date.now());
-        await store.appendLeaves({ firstIndex: edge.size, leafInputs, leafHashes, tiles: changed, head });
+        await written;
+        written = store.appendLeaves({ firstIndex: edge.size, leafInputs, leafHashes, tiles: changed, head });
         edge = next;
         passes++;
       }
+      await written;
       seconds = (performance.now() - started) / 1000;
       const stored = await store.readHead();
       const reloaded = await RightEdge.load(leaves.length, store);

@@ -141,14 +141,35 @@ export interface SequencerObserver {
   refused(entries: number): void;
 }
 
+/**
+ * A pass that is prepared (its indices, leaves, tree and signed head decided) but not yet durable:
+ * what the next pass, prepared meanwhile on top of it, must know that the store may not show yet.
+ */
+interface Ahead {
+  /** Settles once the pass is durable and published (true), or has failed (false). */
+  readonly durable: Promise<boolean>;
+  /** The idempotency keys the pass assigns. */
+  readonly keys: ReadonlyMap<string, { index: number; requestDigest: Uint8Array }>;
+}
+
 export class Sequencer {
   private readonly pool: Submission[] = [];
   private pooledEntries = 0;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  /** Passes started and not yet finished: at most two, one being prepared or written and one written. */
+  private readonly passes = new Set<Promise<void>>();
+  /** A pass is being prepared (steps 1–3); the next may start only once it is done. */
+  private preparing = false;
   private closed = false;
+  /** The published tree: what readers see and what a failed pass falls back to. */
   private head: TreeHead;
   private edge: RightEdge;
+  /** The tree as the last prepared pass leaves it: the published one, or one pass ahead of it. */
+  private tip: { head: TreeHead; edge: RightEdge };
+  /** The last prepared pass while it is not yet durable. */
+  private ahead: Ahead | undefined;
+  /** Bumped by every failed pass: a pass prepared on a tip of an older generation is not written. */
+  private generation = 0;
   /** A pass failed and `resync` has not yet succeeded since: the next pass runs it first. */
   private stale = false;
 
@@ -158,6 +179,7 @@ export class Sequencer {
   ) {
     this.head = deps.head;
     this.edge = deps.edge;
+    this.tip = { head: deps.head, edge: deps.edge };
   }
 
   get pendingEntries(): number {
@@ -223,14 +245,20 @@ export class Sequencer {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.running || this.pool.length > 0) {
-      if (this.running) await this.running;
+    while (this.passes.size > 0 || this.pool.length > 0) {
+      if (this.passes.size > 0) await Promise.race(this.passes);
       else this.start();
     }
   }
 
+  /**
+   * Passes overlap by one: while a pass's batch is being written and fsync'd, the next is prepared on
+   * top of it (its tree, leaves and signed head), and written only once the first is durable. At most
+   * two are in flight; after a failure, none starts until the passes in flight are done and the
+   * store's head is reloaded (resync).
+   */
   private schedule(): void {
-    if (this.running || this.pool.length === 0) return;
+    if (this.preparing || this.passes.size >= 2 || (this.stale && this.passes.size > 0) || this.pool.length === 0) return;
     const waited = this.deps.now() - this.pool[0]!.arrivedAt;
     if (this.pooledEntries >= this.options.maxBatchEntries || waited >= this.options.maxDelayMs || this.closed) {
       if (this.timer) clearTimeout(this.timer);
@@ -246,10 +274,12 @@ export class Sequencer {
 
   private start(): void {
     const batch = this.take();
-    this.running = this.pass(batch).finally(() => {
-      this.running = undefined;
+    this.preparing = true;
+    const pass: Promise<void> = this.pass(batch).finally(() => {
+      this.passes.delete(pass);
       this.schedule();
     });
+    this.passes.add(pass);
   }
 
   /** Whole submissions, up to maxBatchEntries entries, but always at least one submission. */
@@ -265,20 +295,34 @@ export class Sequencer {
     return batch;
   }
 
-  /** One sequencing pass. Never throws: every submission is resolved or rejected. */
+  /**
+   * One sequencing pass. Never throws: every submission is resolved or rejected. Steps 1–3 run on
+   * the tip (the tree as the previous pass leaves it, durable or not); step 4 waits until the
+   * previous pass is durable, and writes nothing if it failed.
+   */
   private async pass(batch: Submission[]): Promise<void> {
     const started = this.deps.observer ? performance.now() : 0;
+    const generation = this.generation;
+    const before = this.ahead;
+    let mine: { ahead: Ahead; settle: (durable: boolean) => void } | undefined;
+    /** This pass holds the preparing slot (until its step 3 is done). */
+    let holding = true;
     try {
       if (this.stale) await this.resync();
+      // Erasures and shreds read and rewrite stored records and data keys, which the previous pass
+      // may still change: a pass holding one is prepared only once the previous pass is durable.
+      if (before !== undefined && batch.some((s) => s.erasure || s.shred) && !(await before.durable)) throw earlierPassFailed();
+      const base = this.tip;
 
-      // 1. Deduplicate. Idempotency keys are looked up here, by the single writer, so no two passes
-      //    can both decide a key is new. Crash here: nothing written, nobody answered.
-      const { decided, rewrites, shreds } = await this.deduplicate(batch);
+      // 1. Deduplicate. Idempotency keys are looked up here, by the single writer, in the store and in
+      //    the previous pass if it is not yet durable, so no two passes can both decide a key is new.
+      //    Crash here: nothing written, nobody answered.
+      const { decided, rewrites, shreds } = await this.deduplicate(batch, base.head.size, before);
 
       // 2. Sequence: assign indices and the log timestamp, build the leaves.
       //    The timestamp never goes backwards, even if the clock does.
-      const firstIndex = this.head.size;
-      const time = Math.max(this.deps.now(), this.head.timestamp);
+      const firstIndex = base.head.size;
+      const time = Math.max(this.deps.now(), base.head.timestamp);
       const leafInputs: Uint8Array[] = [];
       const leafHashes: Uint8Array[] = [];
       const records: (readonly StoredField[])[] = [];
@@ -291,15 +335,30 @@ export class Sequencer {
         }
       }
 
-      // 3. Integrate into a copy of the right edge and sign the new tree head. Crash here: nothing
-      //    written; the published edge and head are untouched.
-      const { edge, changed, completed } = this.edge.extend(leafHashes);
+      // 3. Integrate into a copy of the tip's right edge and sign the new tree head. Crash here:
+      //    nothing written; the published edge and head are untouched.
+      const { edge, changed, completed } = base.edge.extend(leafHashes);
       const head = this.sign(edge.size, edge.root(), time);
+      if (generation !== this.generation) throw earlierPassFailed();
+      let settle!: (durable: boolean) => void;
+      const durable = new Promise<boolean>((resolve) => (settle = resolve));
+      const keys = new Map<string, { index: number; requestDigest: Uint8Array }>();
+      for (const d of decided) for (const k of d.keys) keys.set(scopedKey(k.submitter, k.key), k.record);
+      mine = { ahead: { durable, keys }, settle };
+      this.ahead = mine.ahead;
+      if (leafInputs.length > 0) this.tip = { head, edge };
+      // The next pass may be prepared on this one's tip while this one is written.
+      this.preparing = false;
+      holding = false;
+      this.schedule();
 
-      // 4. Commit point: entries, records, erased records' rewrites, leaf index, idempotency keys, event_id index, tiles and the signed tree head
-      //    in one synced batch. A crash before it returns leaves all of it or none of it (LevelDB
-      //    replays whole batches from its log); start-up reads the tree head and rebuilds the edge from
-      //    the tiles written in the same batch.
+      // 4. Commit point, once the previous pass is durable: entries, records, erased records'
+      //    rewrites, leaf index, idempotency keys, event_id index, tiles and the signed tree head in
+      //    one synced batch. A crash before it returns leaves all of it or none of it (LevelDB replays
+      //    whole batches from its log); start-up reads the tree head and rebuilds the edge from the
+      //    tiles written in the same batch.
+      if (before !== undefined && !(await before.durable)) throw earlierPassFailed();
+      if (generation !== this.generation) throw earlierPassFailed();
       if (leafInputs.length > 0) {
         await this.deps.store.commit({
           firstIndex,
@@ -318,6 +377,8 @@ export class Sequencer {
         this.edge = edge;
         this.deps.onPublish({ head, edge, completed });
       }
+      mine.settle(true);
+      if (this.ahead === mine.ahead) this.ahead = undefined;
 
       // The pass's duration ends here, at publication; the observer hears of it only after the answers
       // below, so that nothing it does can delay them (or, should it throw, fail a durable pass).
@@ -339,9 +400,18 @@ export class Sequencer {
       }
       this.deps.observer?.passed(leafInputs.length, seconds);
     } catch (error) {
-      // The batch failed as a whole (the store refused the write, most likely). Nothing of it was
-      // published; every waiting request gets the error, and the next pass starts from the stored
-      // head: the old one, unless the failed write reached the disk after all (resync).
+      // The pass failed as a whole (the store refused the write, most likely, or the pass before it
+      // failed). Nothing of it was published; every waiting request gets the error. If it had moved
+      // the tip, the tip goes back to the published tree and a pass prepared on it meanwhile is not
+      // written (generation). The next pass starts from the stored head: the old one, unless the
+      // failed write reached the disk after all (resync).
+      if (holding) this.preparing = false;
+      if (mine !== undefined) {
+        mine.settle(false);
+        if (this.ahead === mine.ahead) this.ahead = undefined;
+        this.generation += 1;
+        this.tip = { head: this.head, edge: this.edge };
+      }
       this.stale = true;
       const failure =
         error instanceof LogError
@@ -356,7 +426,8 @@ export class Sequencer {
       this.deps.observer?.failed(error);
       // At once rather than at the next pass, so that a failed write that reached the disk after all
       // is published as soon as it can be seen; if the store cannot tell yet, the next pass retries.
-      await this.resync().catch(() => undefined);
+      // Only with no other pass in flight: one still running fails on its own and then resyncs.
+      if (this.passes.size <= 1) await this.resync().catch(() => undefined);
     }
   }
 
@@ -380,6 +451,7 @@ export class Sequencer {
       this.edge = edge;
       this.deps.onPublish({ head: stored, edge, completed: [] });
     }
+    this.tip = { head: this.head, edge: this.edge };
     this.stale = false;
   }
 
@@ -394,14 +466,17 @@ export class Sequencer {
    */
   private async deduplicate(
     batch: Submission[],
+    firstIndex: number,
+    before: Ahead | undefined,
   ): Promise<{ decided: Decided[]; rewrites: Map<number, StoredRecordField[]>; shreds: { tenant: string; erasureIndex: number }[] }> {
     const lookups: { submitter: string; key: string }[] = [];
     for (const s of batch) for (const r of s.records) if (r.idempotencyKey !== undefined) lookups.push({ submitter: s.submitter, key: r.idempotencyKey });
     const stored = await this.deps.store.readIdempotency(lookups);
     const known = new Map<string, { index: number; requestDigest: Uint8Array }>();
     lookups.forEach((k, i) => {
-      const record = stored[i];
-      if (record) known.set(scopedKey(k.submitter, k.key), record);
+      const key = scopedKey(k.submitter, k.key);
+      const record = stored[i] ?? before?.keys.get(key);
+      if (record) known.set(key, record);
     });
 
     // Erasure targets as they stand now; erasures earlier in this pass update these views.
@@ -415,7 +490,7 @@ export class Sequencer {
     const shreds: { tenant: string; erasureIndex: number }[] = [];
 
     const decided: Decided[] = [];
-    let nextIndex = this.head.size;
+    let nextIndex = firstIndex;
     for (const submission of batch) {
       if (submission.shred) {
         const { tenant, requestedBy } = submission.shred;
@@ -518,6 +593,16 @@ interface Decided {
 const sizeOf = (s: Submission): number => (s.erasure || s.shred ? 1 : s.records.length);
 
 const scopedKey = (submitter: string, key: string): string => `${submitter}\u0000${key}`;
+
+/** Why a pass prepared on top of one that then failed is not written. */
+function earlierPassFailed(): LogError {
+  return new LogError(
+    'storage',
+    'the log could not store an earlier pass, on which this one was built; nothing of it was published, retry shortly ' +
+      '(a retry with the same Idempotency-Key or event_id never logs a record twice)',
+    1,
+  );
+}
 
 function conflict(recordIndex: number | undefined, key: string, priorIndex: number): LogError {
   const where = recordIndex === undefined ? '' : `record ${recordIndex}: `;
