@@ -8,9 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataPaths, initLog, openLog } from '../src/cli/datadir.js';
+import { initLog, openLog } from '../src/cli/datadir.js';
 import { prepareRecord } from '../src/log/prepare.js';
 import { decodeDcbor, encodeDcbor } from '../src/record/cbor.js';
 import type { Dcbor } from '../src/record/cbor.js';
@@ -18,8 +17,8 @@ import { parseRecord } from '../src/record/index.js';
 import { BUNDLE_WIDTH, appendToBundle, bundlePrefix, splitBundle } from '../src/storage/bundles.js';
 import { ENTRY_RANGE, LOG_META_KEY, bundleKey, entryKey } from '../src/storage/keys.js';
 import { utf8 } from '../src/util/bytes.js';
-
-type Db = Level<Buffer, Buffer>;
+import { withRawDb } from './harness.js';
+import type { RawDb } from './harness.js';
 
 describe('entry bundle values', () => {
   const leaves = fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: BUNDLE_WIDTH });
@@ -81,15 +80,7 @@ describe('entry bundles in the store', () => {
     await rm(parent, { recursive: true, force: true });
   });
 
-  async function withDb(f: (db: Db) => Promise<void>): Promise<void> {
-    const db = new Level<Buffer, Buffer>(dataPaths(dir).db, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-    await db.open();
-    try {
-      await f(db);
-    } finally {
-      await db.close();
-    }
-  }
+  const withDb = (f: (db: RawDb) => Promise<void>): Promise<void> => withRawDb(dir, f);
 
   async function expectLogReads(): Promise<void> {
     const { log, store } = await openLog(dir);

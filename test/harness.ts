@@ -4,6 +4,7 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Level } from 'level';
 import { createApp } from '../src/api/app.js';
 import { listen } from '../src/api/server.js';
 import type { RunningServer } from '../src/api/server.js';
@@ -34,6 +35,20 @@ export async function tempDir(prefix = 'sealtrail-test-'): Promise<{ path: strin
 }
 
 /** Deletes a data directory and the master key beside it. */
+/** The raw LevelDB of a stopped log's data directory. */
+export type RawDb = Level<Buffer, Buffer>;
+
+/** Runs `f` on the raw LevelDB of the stopped log in `dir` (to damage it, or to look inside), then closes it. */
+export async function withRawDb(dir: string, f: (db: RawDb) => Promise<void>): Promise<void> {
+  const db = new Level<Buffer, Buffer>(dataPaths(dir).db, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  try {
+    await f(db);
+  } finally {
+    await db.close();
+  }
+}
+
 export async function removeDataDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await rm(defaultMasterKeyPath(dir), { force: true });

@@ -6,27 +6,18 @@
 import { cp, mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Level } from 'level';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPaths, defaultMasterKeyPath } from '../src/cli/datadir.js';
 import { decodeDcbor, encodeDcbor } from '../src/record/cbor.js';
 import type { Dcbor } from '../src/record/cbor.js';
 import { appendToBundle, splitBundle } from '../src/storage/bundles.js';
 import { STATE_KEY, bundleKey, recordKey, tileKey } from '../src/storage/keys.js';
-import { auditRecord, http, removeDataDir, startLog } from './harness.js';
+import { auditRecord, http, removeDataDir, startLog, withRawDb } from './harness.js';
+import type { RawDb } from './harness.js';
 import { serve } from './process.js';
 
-type Db = Level<Buffer, Buffer>;
-
-async function withDb(dir: string, f: (db: Db) => Promise<void>): Promise<void> {
-  const db = new Level<Buffer, Buffer>(dataPaths(dir).db, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
-  await db.open();
-  try {
-    await f(db);
-  } finally {
-    await db.close();
-  }
-}
+type Db = RawDb;
+const withDb = withRawDb;
 
 /** Replaces entry bundle `index`'s leaf_inputs with what `change` makes of them. */
 async function rewriteBundle(db: Db, index: number, change: (leaves: Uint8Array[]) => Uint8Array[]): Promise<void> {
