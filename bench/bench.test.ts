@@ -15,6 +15,7 @@ import type { BenchOptions } from './options.js';
 import { runP2 } from './p2.js';
 import { runP3 } from './p3.js';
 import { runP4 } from './p4.js';
+import { quantile } from './paced.js';
 import { directoryBytes, runP5 } from './p5.js';
 import { runP6 } from './p6.js';
 import { selection } from './run.js';
@@ -89,12 +90,26 @@ describe('benchmarks (quick mode)', () => {
     }
   });
 
-  it('P4: latency at half the P1 rate', async () => {
-    const { rows, rate, achieved, p99 } = await runP4(options, p1Max || 100);
+  it('P4: latency at half the P1 rate, evenly paced', async () => {
+    const { rows, rate, achieved, p50, p99 } = await runP4(options, p1Max || 100);
     expectFigures(rows, 'P4', ['rate', 'achieved', 'limit']);
     expect(rate).toBeGreaterThan(0);
     expect(achieved).toBeGreaterThan(0);
     expect(Number.isFinite(p99)).toBe(true);
+    expect(p99).toBeGreaterThanOrEqual(p50);
+    // The paced generator sent what the rate and duration call for, and every one was answered.
+    const values = rows[0]!.values!;
+    expect(values['sent']).toBe(Math.max(1, Math.round(rate * options.durationS)));
+    expect(values['ok']).toBe(values['sent']);
+  });
+
+  it('quantile: nearest rank', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(quantile(values, 0.5)).toBe(50);
+    expect(quantile(values, 0.99)).toBe(99);
+    expect(quantile(values, 1)).toBe(100);
+    expect(quantile([7], 0.99)).toBe(7);
+    expect(quantile([], 0.5)).toBeNaN();
   });
 
   it('P5: memory, latency, size and start-up of a larger log against a smaller one', async () => {
