@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { tempDir } from '../../test/harness.js';
 import { Anchorer, type AnchorerOptions } from './anchor.js';
 import { appendJsonLine } from './anchor-sinks.js';
-import { cosigning, waitFor } from './anchor-testing.js';
+import { cosigning, LIVENESS_MS, waitFor } from './anchor-testing.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -67,7 +67,7 @@ describe('file sink', () => {
     const [anchor] = await waitFor(async () => {
       const list = await a.list();
       return list[0]?.deliveries[0]?.lastError ? list : undefined;
-    }, 3000, 'a failed append');
+    }, LIVENESS_MS, 'a failed append');
     expect(anchor!.deliveries[0]!.lastError).toMatch(/could not append to .*(EEXIST|ENOTDIR)/);
     await a.close();
 

@@ -8,7 +8,7 @@ import { http, startLog, tempDir, type TestLog } from '../../test/harness.js';
 import { verifyReceipt } from '../client/receipt.js';
 import { generateSignerKey } from '../note/index.js';
 import { Anchorer, type AnchorSinkConfig } from './anchor.js';
-import { cosigning, logProxy, waitFor } from './anchor-testing.js';
+import { cosigning, logProxy, LIVENESS_MS, waitFor } from './anchor-testing.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -75,7 +75,7 @@ describe('log sink', () => {
     proxy.mode = 'lose-answer';
     const { a } = await open([{ type: 'log', url: proxy.url, token: first.tokens['alice']!, verifier_key: first.verifierKey }]);
     a.noteCosigned(keys.at(7));
-    await waitFor(async () => ((await a.list())[0]?.deliveries[0]?.attempts ?? 0) >= 2, 5000, 'two attempts whose answers were lost');
+    await waitFor(async () => ((await a.list())[0]?.deliveries[0]?.attempts ?? 0) >= 2, LIVENESS_MS, 'two attempts whose answers were lost');
     proxy.mode = 'down';
     const afterLost = proxy.forwarded;
     expect(afterLost).toBeGreaterThanOrEqual(2);
@@ -85,7 +85,7 @@ describe('log sink', () => {
     const again = await anchorLog(first.dir);
     proxy.target = again.url;
     proxy.mode = 'pass';
-    const anchor = await waitFor(delivered(a), 5000, 'the delivery through the restarted log');
+    const anchor = await waitFor(delivered(a), LIVENESS_MS, 'the delivery through the restarted log');
     expect(proxy.forwarded).toBeGreaterThan(afterLost);
     const d = anchor.deliveries[0]!;
     expect(d.attempts).toBeGreaterThanOrEqual(3);
@@ -103,7 +103,7 @@ describe('log sink', () => {
     const [anchor] = await waitFor(async () => {
       const list = await a.list();
       return (list[0]?.deliveries[0]?.attempts ?? 0) >= 2 ? list : undefined;
-    }, 5000, 'two attempts');
+    }, LIVENESS_MS, 'two attempts');
     expect(anchor!.deliveries[0]).toMatchObject({ state: 'pending' });
     expect(anchor!.deliveries[0]!.lastError).toMatch(/receipt does not verify: the checkpoint does not verify/);
     expect(anchor!.deliveries[0]!.receipt).toBeUndefined();
@@ -112,7 +112,7 @@ describe('log sink', () => {
 
     const fixed = await Anchorer.open({ dir, sinks: [{ ...sink, verifier_key: target.verifierKey }], everyEntries: 1, everySeconds: 600, witnessVerifierKey: keys.witnessVerifierKey });
     cleanups.push(() => fixed.close());
-    const done = await waitFor(delivered(fixed), 5000, 'the delivery with the right key');
+    const done = await waitFor(delivered(fixed), LIVENESS_MS, 'the delivery with the right key');
     expect(verifyReceipt(done.deliveries[0]!.receipt, new TextEncoder().encode(done.record), target.verifierKey).leafIndex).toBe(0);
     expect(await treeSize(target.url)).toBe(1);
   });
@@ -125,7 +125,7 @@ describe('log sink', () => {
     const [anchor] = await waitFor(async () => {
       const list = await a.list();
       return list[0]?.deliveries[0]?.lastError ? list : undefined;
-    }, 5000, 'a failed attempt');
+    }, LIVENESS_MS, 'a failed attempt');
     expect(anchor!.deliveries[0]!.lastError).toMatch(/HTTP 401 \(unauthorized: /);
     expect(JSON.stringify(lines)).not.toContain('st_not-a-real-token');
     expect(JSON.stringify(await a.list())).not.toContain('st_not-a-real-token');

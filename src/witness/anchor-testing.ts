@@ -135,8 +135,16 @@ export async function logProxy(target: string): Promise<LogProxy> {
   return proxy;
 }
 
+/**
+ * How long a test waits for something that must happen (a delivery, a retry) before it fails. A
+ * bound on liveness, not on speed: on 2 busy cores (test:long runs property tests alongside) a retry
+ * due in 150 ms was seen to take more than 3 s, so the bound is generous; a condition that holds
+ * sooner ends the wait at once.
+ */
+export const LIVENESS_MS = 20_000;
+
 /** Polls `probe` until it returns a truthy value; fails after `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs = 5000, what = 'the condition'): Promise<NonNullable<T>> {
+export async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs = LIVENESS_MS, what = 'the condition'): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { tempDir } from '../../test/harness.js';
 import { Anchorer, printAnchors, type AnchorerOptions } from './anchor.js';
-import { cosigning, waitFor, webhookReceiver, type WebhookReceiver } from './anchor-testing.js';
+import { cosigning, LIVENESS_MS, waitFor, webhookReceiver, type WebhookReceiver } from './anchor-testing.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -39,7 +39,7 @@ describe('webhook sink', () => {
     const [anchor] = await waitFor(async () => {
       const list = await a.list();
       return list[0]?.deliveries[0]?.state === 'delivered' ? list : undefined;
-    }, 5000, 'the delivery');
+    }, LIVENESS_MS, 'the delivery');
     expect(hook.requests.map((r) => r.status)).toEqual([500, 500, 500, 500, 204]);
     expect(anchor!.deliveries[0]!.attempts).toBe(5);
     for (const r of hook.requests) {
@@ -73,12 +73,12 @@ describe('webhook sink', () => {
     const started = Date.now();
     a.noteCosigned(keys.at(1));
     a.noteCosigned(keys.at(2));
-    await waitFor(async () => (await a.list()).every((x) => x.deliveries.filter((s) => s.state === 'delivered').length === 2), 2000, 'file and good webhook');
+    await waitFor(async () => (await a.list()).every((x) => x.deliveries.filter((s) => s.state === 'delivered').length === 2), LIVENESS_MS, 'file and good webhook');
     expect(Date.now() - started).toBeLessThan(2000);
     expect(good.requests.map((r) => r.status)).toEqual([204, 204]);
     expect((await readFile(file, 'utf8')).split('\n')).toHaveLength(3);
-    await waitFor(() => hanging.requests.length === 1, 2000, 'the hanging attempt');
-    await waitFor(() => failing.requests.length >= 4, 2000, 'the failing sink to be retried');
+    await waitFor(() => hanging.requests.length === 1, LIVENESS_MS, 'the hanging attempt');
+    await waitFor(() => failing.requests.length >= 4, LIVENESS_MS, 'the failing sink to be retried');
     // Still one: the first attempt is waiting for an answer, and the second anchor queues behind it.
     expect(hanging.requests).toHaveLength(1);
 
@@ -105,10 +105,10 @@ describe('webhook sink', () => {
     const [anchor] = await waitFor(async () => {
       const list = await a.list();
       return list[0]?.deliveries[0]?.lastError ? list : undefined;
-    }, 3000, 'a timed-out attempt');
+    }, LIVENESS_MS, 'a timed-out attempt');
     expect(anchor!.deliveries[0]!.lastError).toBe('no answer within 150 ms');
     hook.hang = false;
-    await waitFor(async () => (await a.list())[0]?.deliveries[0]?.state === 'delivered', 3000, 'the retry');
+    await waitFor(async () => (await a.list())[0]?.deliveries[0]?.state === 'delivered', LIVENESS_MS, 'the retry');
   });
 
   test('a redirect is not followed: the POST must reach the configured URL', async () => {
@@ -123,7 +123,7 @@ describe('webhook sink', () => {
     const [anchor] = await waitFor(async () => {
       const list = await a.list();
       return list[0]?.deliveries[0]?.lastError ? list : undefined;
-    }, 3000, 'the refused redirect');
+    }, LIVENESS_MS, 'the refused redirect');
     expect(anchor!.deliveries[0]!.lastError).toMatch(/^the webhook answered HTTP 307/);
     expect(target.requests).toHaveLength(0);
   });

@@ -10,7 +10,7 @@ import { tempDir } from '../../test/harness.js';
 import { Anchorer, printAnchors, type AnchorerOptions } from './anchor.js';
 import { backoffDelay } from './anchor-options.js';
 import { AnchorStore } from './anchor-store.js';
-import { cosigning, waitFor, webhookReceiver, type WebhookReceiver } from './anchor-testing.js';
+import { cosigning, LIVENESS_MS, waitFor, webhookReceiver, type WebhookReceiver } from './anchor-testing.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -125,7 +125,7 @@ describe('when to anchor', () => {
     real.noteCosigned(keys.at(2));
     await real.flush();
     expect(await sizes(real)).toEqual([1]);
-    await waitFor(async () => (await sizes(real)).length === 2, 3000, 'the timer to anchor size 2');
+    await waitFor(async () => (await sizes(real)).length === 2, LIVENESS_MS, 'the timer to anchor size 2');
     expect(await sizes(real)).toEqual([1, 2]);
     await real.close();
 
@@ -161,7 +161,7 @@ describe('restart', () => {
     const first = await anchorer({ dir: d, sinks });
     first.a.noteCosigned(keys.at(5));
     first.a.noteCosigned(keys.at(9)); // below both thresholds: waits
-    await waitFor(() => hook.requests.length >= 2, 3000, 'two failed attempts');
+    await waitFor(() => hook.requests.length >= 2, LIVENESS_MS, 'two failed attempts');
     await first.a.close();
 
     hook.failNext(0);
@@ -171,7 +171,7 @@ describe('restart', () => {
     const [anchor] = await waitFor(async () => {
       const list = await second.a.list();
       return list[0]?.deliveries[0]?.state === 'delivered' ? list : undefined;
-    }, 3000, 'the resumed delivery');
+    }, LIVENESS_MS, 'the resumed delivery');
     expect(anchor!.deliveries[0]!.attempts).toBeGreaterThanOrEqual(3);
     expect(hook.requests.slice(before).filter((r) => r.status === 204).map((r) => r.body)).toEqual([anchor!.record]);
 
@@ -236,7 +236,7 @@ describe('sealtrail witness anchors', () => {
     const { a } = await anchorer({ dir: d, sinks: [{ type: 'file', path: file }, { type: 'webhook', url: `${hook.url}/secret-path?token=abc` }] });
     a.noteCosigned(keys.at(5));
     await a.flush();
-    await waitFor(async () => (await a.list())[0]?.deliveries.every((x) => x.attempts > 0), 3000, 'both sinks tried');
+    await waitFor(async () => (await a.list())[0]?.deliveries.every((x) => x.attempts > 0), LIVENESS_MS, 'both sinks tried');
 
     const out: string[] = [];
     const err: string[] = [];
