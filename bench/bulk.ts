@@ -35,8 +35,9 @@ import type { BenchOptions } from './options.js';
 import { fmt, progress } from './table.js';
 
 /**
- * Bump when what a built log holds changes (the record, the submitter, the store layout), so that
- * cached logs of the old kind are not reused.
+ * Bump when what a built log holds changes (the record, the submitter, a store layout the store
+ * cannot migrate), so that cached logs of the old kind are not reused. A layout the store migrates
+ * at open (layout 1 to 2: entry bundles) needs no bump: the cached log is migrated when first opened.
  */
 export const BULK_FORMAT = 1;
 
