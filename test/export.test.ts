@@ -295,6 +295,22 @@ describe('sealtrail export and verify-bundle', () => {
     await expect(readFile(out)).rejects.toThrow();
     await expect(readFile(`${out}.partial`)).rejects.toThrow();
   }, 60_000);
+
+  it('takes the token from $SEALTRAIL_TOKEN when --token is not given (off the command line); without either, says so', async () => {
+    const out = join(dir.path, 'from-env.jsonl');
+    const args = ['export', '--url', t.url, '--format', 'json', '--out', out, '--from', '0', '--to', '9'];
+    const { SEALTRAIL_TOKEN: _, ...without } = process.env;
+    const ok = await run(args, { env: { ...without, SEALTRAIL_TOKEN: t.tokens['carol']! } });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(lines(await readFile(out, 'utf8')).map((l) => JSON.parse(l).leaf_index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // --token wins over the environment: a submitter's token given on the command line is refused.
+    const flagWins = await run([...args, '--token', t.tokens['alice']!], { env: { ...without, SEALTRAIL_TOKEN: t.tokens['carol']! } });
+    expect(flagWins.code).toBe(1);
+    expect(flagWins.stderr).toMatch(/answered HTTP 403/);
+    const missing = await run(args, { env: without });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--token (or $SEALTRAIL_TOKEN) is required');
+  }, 60_000);
 });
 
 describe('an empty log', () => {

@@ -225,12 +225,18 @@ describe('/v1/tokens', () => {
     expect(wrongRole.code).toBe(1);
     expect(wrongRole.stderr).toContain('HTTP 403');
 
+    // The admin token may come from $SEALTRAIL_TOKEN instead, off the command line.
+    const { SEALTRAIL_TOKEN: _, ...without } = process.env;
+    const fromEnv = await run(['token', 'list', '--url', t.url, '--json'], { env: { ...without, SEALTRAIL_TOKEN: root } });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect((JSON.parse(fromEnv.stdout) as { name: string }[]).map((r) => r.name)).toContain('root');
+
     for (const args of [
       ['token', 'list', '--url', t.url],
       ['token', 'list', '--url', t.url, '--token', root, '--data', '/tmp/x'],
       ['token', 'list', '--data', '/tmp/x', '--token', root],
     ]) {
-      const r = await run(args);
+      const r = await run(args, { env: without });
       expect(r.code, args.join(' ')).toBe(2);
     }
   });

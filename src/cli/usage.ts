@@ -66,6 +66,23 @@ export function parse<O extends Options>(argv: string[], options: O, positionals
   }
 }
 
+/**
+ * The bearer token a client command sends: `--token`, or else $SEALTRAIL_TOKEN, which keeps it out
+ * of the process list and shell history (another user can read a command line in `ps`, not an
+ * environment). Undefined if neither is set.
+ */
+export function tokenFlag(value: string | undefined): string | undefined {
+  const token = value ?? process.env['SEALTRAIL_TOKEN'];
+  return token === '' ? undefined : token;
+}
+
+/** tokenFlag, required. */
+export function requiredToken(value: string | undefined): string {
+  const token = tokenFlag(value);
+  if (token === undefined) throw new UsageError('--token (or $SEALTRAIL_TOKEN) is required');
+  return token;
+}
+
 export function required(value: string | undefined, flag: string): string {
   if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
   return value;

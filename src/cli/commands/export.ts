@@ -6,7 +6,7 @@ import { ExportError, exportRecords } from '../../client/export.js';
 import type { ExportFormat } from '../../client/export.js';
 import { FilterError, parseFilter } from '../../client/filter.js';
 import { progressBar } from '../progress.js';
-import { parse, required, UsageError } from '../usage.js';
+import { parse, required, requiredToken, UsageError } from '../usage.js';
 import type { Command } from '../usage.js';
 
 const FORMATS: readonly ExportFormat[] = ['json', 'csv', 'bundle'];
@@ -35,7 +35,8 @@ it is a terminal.
 
 Options:
   --url URL          the log's base URL
-  --token TOKEN      a token of role auditor or admin (a scoped token exports its tenants only)
+  --token TOKEN      a token of role auditor or admin (a scoped token exports its tenants only);
+                     default: $SEALTRAIL_TOKEN, which keeps it off the command line
   --format FORMAT    json, csv or bundle
   --out FILE         where to write
   --from I, --to J   the first and last entry index (default 0 and the checkpoint's last)
@@ -56,7 +57,7 @@ Options:
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     const url = required(values.url, '--url');
-    const token = required(values.token, '--token');
+    const token = requiredToken(values.token);
     const out = required(values.out, '--out');
     const format = required(values.format, '--format') as ExportFormat;
     if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);

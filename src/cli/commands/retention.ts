@@ -8,7 +8,7 @@ import { RetentionJob } from '../../log/retention.js';
 import type { RetentionErasure } from '../../log/retention.js';
 import { loadServeConfig } from '../config.js';
 import { MASTER_KEY_ENV, openLog } from '../datadir.js';
-import { UsageError, oneSubcommand, parse, required } from '../usage.js';
+import { UsageError, oneSubcommand, parse, required, requiredToken } from '../usage.js';
 import type { Command } from '../usage.js';
 
 const HELP = `Usage: sealtrail retention run --data DIR --config FILE [--dry-run] [--master-key FILE]
@@ -29,7 +29,7 @@ Options:
   --data DIR         the data directory of a stopped log
   --config FILE      (with --data) the serve config holding the "retention" policy
   --url URL          the base URL of a serving log…
-  --token TOKEN      …and an admin token for every tenant
+  --token TOKEN      …and an admin token for every tenant (default: $SEALTRAIL_TOKEN)
   --dry-run          list what would be erased; change nothing
   --master-key FILE  the master key (default: $${MASTER_KEY_ENV}, else DIR.master-key)
   -h, --help         show this help`.replace('$${', '${');
@@ -63,7 +63,7 @@ export function makeRetentionCommand(now: () => number = Date.now): Command {
       if (values.url !== undefined) {
         const local = (['data', 'config', 'master-key'] as const).filter((k) => values[k] !== undefined);
         if (local.length > 0) throw new UsageError(`--url runs the serving log's own policy; it takes no ${local.map((k) => `--${k}`).join(', ')}`);
-        return runRemote(values.url, required(values.token, '--token'), values['dry-run'] ?? false);
+        return runRemote(values.url, requiredToken(values.token), values['dry-run'] ?? false);
       }
       if (values.token !== undefined) throw new UsageError('--token goes with --url; with --data no token is needed');
       const dir = required(values.data, '--data');

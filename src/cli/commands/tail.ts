@@ -9,7 +9,7 @@ import { parseVerifierKey } from '../../note/index.js';
 import { keyOrFile } from '../keyarg.js';
 import { readEvents } from '../../client/sse.js';
 import type { ServerSentEvent } from '../../client/sse.js';
-import { parse, required, UsageError } from '../usage.js';
+import { parse, required, tokenFlag, UsageError } from '../usage.js';
 import type { Command } from '../usage.js';
 
 /** Reconnection backoff: doubles from the first to the last, and starts over after a good connection. */
@@ -66,7 +66,7 @@ Exit codes: 0 stopped by a signal, 1 the log refused the stream (bad token, wron
       }
       monitor = new CheckpointMonitor(base.href.replace(/\/+$/, ''), verifier);
     }
-    const token = values.token ?? process.env['SEALTRAIL_TOKEN'];
+    const token = tokenFlag(values.token);
     if (values.filter !== undefined) {
       if (!token) throw new UsageError('--filter applies to records, which need --token (an auditor or admin token)');
       try {

@@ -6,7 +6,7 @@ import type { RemoteToken } from '../../client/tokens.js';
 import type { Principal, Role } from '../../storage/types.js';
 import { LogError } from '../../util/errors.js';
 import { openStore, requireStore } from '../datadir.js';
-import { parse, required, UsageError } from '../usage.js';
+import { parse, required, requiredToken, UsageError } from '../usage.js';
 import type { Command } from '../usage.js';
 
 const WHERE = '(--data DIR | --url URL --token ADMIN_TOKEN)';
@@ -43,7 +43,7 @@ characters, letters, digits and . _ @ -.
 Options:
   --data DIR          the data directory of a stopped log
   --url URL           the base URL of a serving log…
-  --token TOKEN       …and an admin token for every tenant
+  --token TOKEN       …and an admin token for every tenant (default: $SEALTRAIL_TOKEN)
   --role ROLE         ${ROLES.join(' | ')}
   --name NAME         the principal's name
   --tenant T          (create; auditor and admin; repeatable) read only the records whose top-level
@@ -82,7 +82,7 @@ Options:
       throw new UsageError(`token ${sub} takes either --data DIR (a stopped log) or --url URL with --token (a serving log)`);
     }
     if (values.url === undefined && values.token !== undefined) throw new UsageError('--token goes with --url; with --data no token is needed');
-    const remote = values.url === undefined ? undefined : new TokenApi(values.url, required(values.token, '--token'));
+    const remote = values.url === undefined ? undefined : new TokenApi(values.url, requiredToken(values.token));
 
     // Checked here too, so that a bad request is a usage error (exit 2) before anything is opened.
     let wanted: Pick<Principal, 'name' | 'role' | 'tenants'> | undefined;
