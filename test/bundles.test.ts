@@ -14,7 +14,7 @@ import { prepareRecord } from '../src/log/prepare.js';
 import { decodeDcbor, encodeDcbor } from '../src/record/cbor.js';
 import type { Dcbor } from '../src/record/cbor.js';
 import { parseRecord } from '../src/record/index.js';
-import { BUNDLE_WIDTH, appendToBundle, bundlePrefix, splitBundle } from '../src/storage/bundles.js';
+import { BUNDLE_WIDTH, appendToBundle, bundleEntry, bundlePrefix, splitBundle } from '../src/storage/bundles.js';
 import { ENTRY_RANGE, LOG_META_KEY, bundleKey, entryKey } from '../src/storage/keys.js';
 import { utf8 } from '../src/util/bytes.js';
 import { withRawDb } from './harness.js';
@@ -38,6 +38,8 @@ describe('entry bundle values', () => {
         expect(splitBundle(whole, 0).map((l) => Buffer.from(l))).toEqual(all.map((l) => Buffer.from(l)));
         for (let w = 0; w <= all.length; w++) expect(Buffer.from(bundlePrefix(whole, 0, w)!)).toEqual(appendToBundle(undefined, all, 0, w));
         expect(bundlePrefix(whole, 0, all.length + 1)).toBeUndefined();
+        all.forEach((leaf, i) => expect(Buffer.from(bundleEntry(whole, 0, i)!)).toEqual(Buffer.from(leaf)));
+        expect(bundleEntry(whole, 0, all.length)).toBeUndefined();
       }),
     );
   });

@@ -55,10 +55,10 @@ export function splitBundle(bundle: Uint8Array, index: number): Uint8Array[] {
 }
 
 /**
- * The first `width` entries of bundle `index` as a bundle value (a view), or undefined if it holds
- * fewer. Throws `store is damaged` on a malformed bundle.
+ * Where the first `width` entries of bundle `index` end, or undefined if it holds fewer. Reads only
+ * their lengths. Throws `store is damaged` on a malformed bundle.
  */
-export function bundlePrefix(bundle: Uint8Array, index: number, width: number): Uint8Array | undefined {
+function endOf(bundle: Uint8Array, index: number, width: number): number | undefined {
   let offset = 0;
   for (let n = 0; n < width; n++) {
     if (offset === bundle.length) return undefined;
@@ -66,7 +66,21 @@ export function bundlePrefix(bundle: Uint8Array, index: number, width: number): 
     offset += 2 + ((bundle[offset]! << 8) | bundle[offset + 1]!);
     if (offset > bundle.length) damaged(`entry bundle ${index} is malformed`);
   }
-  return bundle.subarray(0, offset);
+  return offset;
+}
+
+/** The first `width` entries of bundle `index` as a bundle value (a view), or undefined if it holds fewer. */
+export function bundlePrefix(bundle: Uint8Array, index: number, width: number): Uint8Array | undefined {
+  const end = endOf(bundle, index, width);
+  return end === undefined ? undefined : bundle.subarray(0, end);
+}
+
+/** The leaf_input at `position` in bundle `index` (a view), or undefined if it holds fewer entries. */
+export function bundleEntry(bundle: Uint8Array, index: number, position: number): Uint8Array | undefined {
+  const at = endOf(bundle, index, position);
+  if (at === undefined || at === bundle.length) return undefined;
+  const end = endOf(bundle.subarray(at), index, 1)!;
+  return bundle.subarray(at + 2, at + end);
 }
 
 /** How many entries a bundle holds. Throws `store is damaged` on a malformed bundle. */

@@ -30,7 +30,7 @@ import type {
 } from './types.js';
 import { isErased, storedString } from './types.js';
 import { LogError } from '../util/errors.js';
-import { BUNDLE_WIDTH, appendToBundle, bundlePrefix, bundleWidth, splitBundle } from './bundles.js';
+import { BUNDLE_WIDTH, appendToBundle, bundleEntry, bundlePrefix, bundleWidth, splitBundle } from './bundles.js';
 import { StorageFailure, errnoError, storageFailure } from './faults.js';
 import type { StoreFault, StoreWrite } from './faults.js';
 import {
@@ -58,6 +58,14 @@ type BatchOp = { type: 'put'; key: Buffer; value: Buffer };
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * LevelDB's CompactRange over [start, end): `level` is classic-level on Node, whose typings omit
+ * compactRange, which classic-level has.
+ */
+function compactRange(db: Db, start: Buffer, end: Buffer): Promise<void> {
+  return (db as unknown as { compactRange(start: Buffer, end: Buffer): Promise<void> }).compactRange(start, end);
+}
+
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 
 /** Stored values are deterministic CBOR (the codec the leaf uses); anything else is damage. */
@@ -66,8 +74,6 @@ const encode = (value: Dcbor): Buffer => asBuffer(encodeDcbor(value));
 function damaged(what: string): never {
   throw new Error(`store is damaged: ${what} has an unexpected shape`);
 }
-
-
 
 function decodeArray(value: Uint8Array, what: string, length?: number): readonly Dcbor[] {
   const decoded = decodeDcbor(value);
@@ -122,7 +128,7 @@ const MIGRATION_CHUNK = 64 * BUNDLE_WIDTH;
  */
 async function migrateToBundles(db: Db, meta: LogMeta): Promise<void> {
   let expected: number | undefined;
-  let ops: { type: 'put' | 'del'; key: Buffer; value?: Buffer }[] = [];
+  let ops: (BatchOp | { type: 'del'; key: Buffer })[] = [];
   let bundle: { index: number; leaves: Buffer[]; keys: Buffer[] } | undefined;
   let pending = 0;
   const flushBundle = (): void => {
@@ -133,7 +139,7 @@ async function migrateToBundles(db: Db, meta: LogMeta): Promise<void> {
   };
   const flush = async (): Promise<void> => {
     flushBundle();
-    if (ops.length > 0) await db.batch(ops as BatchOp[], { sync: true });
+    if (ops.length > 0) await db.batch(ops, { sync: true });
     ops = [];
     pending = 0;
   };
@@ -156,7 +162,7 @@ async function migrateToBundles(db: Db, meta: LogMeta): Promise<void> {
   await flush();
   // The deleted entry keys' values and tombstones would otherwise sit in the tables until LevelDB's
   // own compactions reach them, costing disk and, while those run, read latency.
-  await (db as unknown as { compactRange(start: Buffer, end: Buffer): Promise<void> }).compactRange(ENTRY_RANGE.gte, ENTRY_RANGE.lt);
+  await compactRange(db, ENTRY_RANGE.gte, ENTRY_RANGE.lt);
   await db.put(LOG_META_KEY, encodeMeta({ ...meta, layout: LAYOUT }), { sync: true });
 }
 
@@ -260,6 +266,8 @@ export function syncedBatch(db: Db, ops: BatchOp[]): Promise<void> {
  * file-backed). A smaller table cache bounds that; a table outside it is reopened on demand.
  */
 const MAX_OPEN_FILES = 64;
+/** Free space LevelDB needs beyond its write-ahead logs to reopen (a new manifest and log). */
+const REOPEN_MARGIN_BYTES = 1024 * 1024;
 
 /** The newest entry bundle: its index, how many entries it holds, and its stored value. */
 interface NewestBundle {
@@ -267,8 +275,6 @@ interface NewestBundle {
   readonly width: number;
   readonly value: Uint8Array;
 }
-/** Free space LevelDB needs beyond its write-ahead logs to reopen (a new manifest and log). */
-const REOPEN_MARGIN_BYTES = 1024 * 1024;
 
 /** Keys to read together, and where each value goes. */
 interface LookupBatch {
@@ -595,7 +601,7 @@ export class LevelStore implements LogStore {
    */
   private async compactDataKeys(): Promise<void> {
     try {
-      await this.write('compact', () => this.compactRange(DATA_KEY_RANGE.gte, DATA_KEY_RANGE.lt));
+      await this.write('compact', () => compactRange(this.db, DATA_KEY_RANGE.gte, DATA_KEY_RANGE.lt));
       this.dataKeysToCompact = false;
     } catch {
       // Retried later (above); the shred itself is durable.
@@ -642,7 +648,7 @@ export class LevelStore implements LogStore {
     if (this.unsettled) await this.settleForRead();
     const n = Math.floor(index / BUNDLE_WIDTH);
     const bundle = await this.db.get(bundleKey(n));
-    return bundle === undefined ? undefined : splitBundle(bundle, n)[index % BUNDLE_WIDTH];
+    return bundle === undefined ? undefined : bundleEntry(bundle, n, index % BUNDLE_WIDTH);
   }
 
   async readEntries(start: number, count: number): Promise<Uint8Array[]> {
@@ -677,12 +683,7 @@ export class LevelStore implements LogStore {
     // dropped), then merges every table overlapping the range down to the last level, keeping only
     // the newest version of each key: afterwards the erased values are in no file of the store.
     // `level` is classic-level on Node; its typings omit compactRange, which classic-level has.
-    await this.write('compact', () => this.compactRange(recordKey(index), recordKey(index + 1)));
-  }
-
-  private async compactRange(start: Buffer, end: Buffer): Promise<void> {
-    const db = this.db as unknown as { compactRange(start: Buffer, end: Buffer): Promise<void> };
-    await db.compactRange(start, end);
+    await this.write('compact', () => compactRange(this.db, recordKey(index), recordKey(index + 1)));
   }
 
   async readRecord(index: number): Promise<StoredRecordField[] | undefined> {
